@@ -1,0 +1,165 @@
+"""Call sites: where in Python an op was made, in a form eager and graph runs share.
+
+An eager op and its graph twin are created by the same Python lines: the user's
+``train_step``, Keras' layers, TensorFlow's gradient functions, down to the generated
+``gen_*_ops`` wrapper that runs (eagerly) or creates (in a graph) the op. The frames
+between the step's entry and that wrapper form the op's *call site*. Some frames exist in
+one mode only (dispatch decorators, ``tf.cond``'s graph building, autograph); they are
+dropped, so what is left is the same in both modes.
+
+Per op, the capture callback only collects ``(code, lasti)`` pairs (cheap: no line
+lookups, no source reads); :func:`canonical` resolves them once per distinct pair and
+caches the result.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import sysconfig
+from functools import lru_cache
+from typing import NamedTuple
+
+_GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+_ops\.py$")
+
+# Frames that exist in one mode only, or whose line differs between modes; dropping them
+# leaves the frames both modes share. Paths are matched as substrings with "/" separators.
+_MODE_DEPENDENT = (
+    "tensorflow/python/util/",            # dispatch, tf_decorator, traceback filtering
+    "tensorflow/python/autograph/",       # converted_call and friends (graph only)
+    "tensorflow/python/ops/cond.py",      # eager: calls the branch; graph: cond_v2
+    "tensorflow/python/ops/cond_v2.py",
+    "tensorflow/python/ops/control_flow_",
+    "tensorflow/python/ops/while_loop.py",
+    "tensorflow/python/ops/while_v2",
+    "tensorflow/python/framework/func_graph.py",
+    "tensorflow/python/framework/ops.py",
+    "tensorflow/python/framework/op_def_library.py",
+    "tensorflow/python/framework/op_callbacks.py",
+    "tensorflow/python/framework/auto_control_deps",
+    "tensorflow/python/eager/polymorphic_function/",
+    "tensorflow/python/eager/execute.py",
+    "tensorflow/python/eager/context.py",
+    "tensorflow/python/distribute/",
+    "keras/src/utils/traceback_utils.py",
+    "/contextlib.py",
+    "eager_lab/",
+)
+
+# Code that is not the user's: a tensor's `source` skips these frames.
+_LIBRARY_PARTS = ("/tensorflow/", "/keras/", "/tf_keras/", "/eager_lab/", "/numpy/",
+                  "/IPython/", "/ipykernel/", "/optree/", "/absl/")
+_STDLIB = tuple(
+    os.path.normpath(p) + os.sep
+    for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+)
+
+
+class Frame(NamedTuple):
+    """One shared frame of a call site: file, function, line."""
+
+    filename: str
+    function: str
+    line: int
+
+
+def _norm(filename: str) -> str:
+    return filename.replace("\\", "/")
+
+
+@lru_cache(maxsize=None)
+def _kind(code) -> str:
+    """'gen' (a generated op wrapper), 'skip' (mode-dependent) or 'keep'."""
+    filename = _norm(code.co_filename)
+    if _GEN_OPS.search(filename) and "tensorflow/" in filename:
+        return "gen"
+    if any(part in filename for part in _MODE_DEPENDENT):
+        return "skip"
+    return "keep"
+
+
+@lru_cache(maxsize=None)
+def is_user_code(code) -> bool:
+    filename = _norm(code.co_filename)
+    if any(part in filename for part in _LIBRARY_PARTS):
+        return False
+    if filename.startswith("<frozen") or filename.startswith(_STDLIB):
+        return False
+    return not filename.startswith(tuple(_norm(p) for p in _STDLIB))
+
+
+@lru_cache(maxsize=65536)
+def line_of(code, lasti: int) -> int:
+    """Line number of bytecode offset ``lasti`` in ``code`` (what ``frame.f_lineno`` gives)."""
+    for start, end, line in code.co_lines():
+        if start <= lasti < end:
+            return line if line is not None else code.co_firstlineno
+    return code.co_firstlineno
+
+
+def raw_stack(frame, stop_code) -> tuple | None:
+    """``((code, lasti), ...)`` from ``frame`` outwards up to, not including, ``stop_code``.
+
+    Returns None when no frame runs ``stop_code``: the op was not made inside a step.
+    This runs once per op, so it does nothing but follow ``f_back``.
+    """
+    out = []
+    append = out.append
+    while frame is not None:
+        code = frame.f_code
+        if code is stop_code:
+            return tuple(out)
+        append((code, frame.f_lasti))
+        frame = frame.f_back
+    return None
+
+
+_canonical_cache: dict = {}
+
+
+def canonical(raw: tuple) -> tuple | None:
+    """The mode-independent call site of a raw stack, or None without a generated-op frame.
+
+    The result is ``(gen_function, Frame, Frame, ...)``, innermost frame first.
+    """
+    try:
+        return _canonical_cache[raw]
+    except KeyError:
+        pass
+    # Inner to outer. The generated-op frames name the op. More than one means the op was
+    # made while converting an input of another op (a variable read inside ``bias_add``):
+    # the frames between them are conversion machinery that differs by mode (eager
+    # fallback vs op_def_library), so only the wrappers' names are kept from that stretch.
+    result = None
+    gen_at = [i for i, (code, _) in enumerate(raw) if _kind(code) == "gen"]
+    if gen_at:
+        names = tuple(raw[i][0].co_name for i in gen_at
+                      if not raw[i][0].co_name.endswith("_eager_fallback"))
+        outer = tuple(Frame(code.co_filename, code.co_name, line_of(code, lasti))
+                      for code, lasti in raw[gen_at[-1] + 1:] if _kind(code) == "keep")
+        result = (names, *outer)
+    if len(_canonical_cache) > 200_000:
+        _canonical_cache.clear()
+    _canonical_cache[raw] = result
+    return result
+
+
+def user_frame(raw: tuple) -> Frame | None:
+    """The innermost frame of user code (not TensorFlow, Keras, eager_lab or stdlib)."""
+    for code, lasti in raw:
+        if is_user_code(code):
+            return Frame(code.co_filename, code.co_name, line_of(code, lasti))
+    return None
+
+
+def caller_user_frame(frame) -> Frame | None:
+    """The innermost user frame from ``frame`` outwards (once per step, not per op)."""
+    while frame is not None:
+        if is_user_code(frame.f_code):
+            return Frame(frame.f_code.co_filename, frame.f_code.co_name, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def current_frame(depth: int = 0):
+    return sys._getframe(depth + 1)

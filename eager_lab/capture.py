@@ -1,0 +1,82 @@
+"""Capture: the op callback that sees every op of a step, eager or being traced.
+
+One :class:`OpCapture` per thread is registered with TensorFlow while a capture is
+active. Its per-op work is kept minimal (the field notes measured per-op Python work as
+the main cost): for an eager op inside a recorded step it appends
+``(op_type, outputs, raw call stack)``; for an op created while eager_lab traces the step
+function it also keeps the op name and graph. Everything else (names, summaries) happens
+once per step, after the step.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from typing import NamedTuple
+
+from . import _tf_private
+from .callsite import raw_stack
+
+
+class EagerOp(NamedTuple):
+    op_type: str
+    outputs: tuple
+    stack: tuple          # raw ((code, lasti), ...) up to the step entry
+
+
+class GraphOp(NamedTuple):
+    op_type: str
+    op_name: str
+    graph: object         # the FuncGraph the op lives in
+    outputs: tuple        # symbolic tensors (shape, dtype)
+    stack: tuple
+
+
+class OpCapture:
+    """Collects ops created below ``entry_code`` (the function every step goes through)."""
+
+    def __init__(self, entry_code):
+        self.entry_code = entry_code
+        self.recording = False     # eager ops are kept only while a step is recorded
+        self.tracing = False       # graph ops are kept only while eager_lab traces
+        self.eager_ops: list[EagerOp] = []
+        self.graph_ops: list[GraphOp] = []
+        self._busy = threading.local()
+        self._registered = False
+
+    def enable(self) -> None:
+        if not self._registered:
+            _tf_private.add_op_callback(self.callback)
+            self._registered = True
+
+    def disable(self) -> None:
+        if self._registered:
+            _tf_private.remove_op_callback(self.callback)
+            self._registered = False
+
+    def take_eager_ops(self) -> list[EagerOp]:
+        ops, self.eager_ops = self.eager_ops, []
+        return ops
+
+    def take_graph_ops(self) -> list[GraphOp]:
+        ops, self.graph_ops = self.graph_ops, []
+        return ops
+
+    def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
+        del inputs, attrs  # Unused: names and values come from the outputs.
+        if graph is None:
+            if not self.recording:
+                return None
+        elif not self.tracing:
+            return None
+        if getattr(self._busy, "on", False):  # an op run by eager_lab itself
+            return None
+        stack = raw_stack(sys._getframe(1), self.entry_code)
+        if stack is None:  # not inside a step (e.g. Keras' symbolic build graphs)
+            return None
+        if isinstance(op_type, bytes):
+            op_type = op_type.decode()
+        if graph is None:
+            self.eager_ops.append(EagerOp(op_type, tuple(outputs or ()), stack))
+        else:
+            self.graph_ops.append(GraphOp(op_type, op_name, graph, tuple(outputs or ()), stack))
+        return None

@@ -1,0 +1,180 @@
+"""Naming: give each eager op the name its twin has in the traced graph, or none.
+
+Both runs of a step — the eager one and the trace of the graph Keras would run — report
+their ops with a call site (:mod:`eager_lab.callsite`). Ops are grouped by call site and
+op type (the graph also holds constants and captures made at the same call site, which
+eager execution never runs as ops); in each group the n-th eager op is the n-th graph op. That is only trusted when it is
+certain, so a whole group stays unnamed, with the reason, when
+
+* the call site made no op in the graph (TensorFlow took an eager-only code path),
+* eager and graph made a different number of ops there (shape-dependent gradient
+  branches) — except inside a ``while`` body, which the graph holds once and eager runs
+  once per iteration, so k·n eager ops map onto n graph ops in order,
+* any pair disagrees on op type, output count, dtype or (known) shape.
+
+A wrong name is worse than no name: every check above removes names, none adds any.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .callsite import canonical
+from .capture import EagerOp, GraphOp
+
+# Ops that tests and recall figures leave out: they carry no computed value.
+TRIVIAL_OPS = frozenset({"Const", "Placeholder", "Identity", "NoOp"})
+# Ops that exist only as graph constructs: eager execution runs their bodies op by op.
+CONTROL_FLOW_OPS = frozenset({
+    "If", "StatelessIf", "While", "StatelessWhile", "PartitionedCall",
+    "StatefulPartitionedCall", "Case", "StatelessCase",
+})
+
+_GRAPH_ID = re.compile(r"_\d+$")
+
+
+def graph_path(graph, top) -> tuple[str, ...]:
+    """Names of the function graphs from ``top`` (exclusive) down to ``graph``.
+
+    Unique-id suffixes are dropped (``cond_true_123`` -> ``cond_true``) so the path is
+    the same for every trace of the same code.
+    """
+    names = []
+    while graph is not None and graph is not top:
+        names.append(_GRAPH_ID.sub("", getattr(graph, "name", "?")))
+        graph = getattr(graph, "outer_graph", None)
+    return tuple(reversed(names))
+
+
+def _nested_in(graph, top) -> bool:
+    while graph is not None:
+        if graph is top:
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
+
+
+def _in_loop(path: tuple[str, ...]) -> bool:
+    return any(name.startswith(("while_body", "while_cond")) for name in path)
+
+
+@dataclass
+class NamedOp:
+    """One op of the traced graph, as naming needs it."""
+
+    op_type: str
+    op_name: str
+    path: tuple[str, ...]
+    dtypes: tuple
+    shapes: tuple           # tf.TensorShape per output (may be partly unknown)
+    call_site: tuple | None
+
+    @property
+    def in_loop(self) -> bool:
+        return _in_loop(self.path)
+
+
+@dataclass
+class GraphIndex:
+    """The traced graph of one input signature, grouped by call site."""
+
+    ops: list[NamedOp]
+    by_site: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, graph_ops: list[GraphOp], top_graph) -> "GraphIndex":
+        ops = []
+        by_site = defaultdict(list)
+        for g in graph_ops:
+            if not _nested_in(g.graph, top_graph):
+                continue  # tf.function may trace twice (variable-creation pass): keep the final one
+            named = NamedOp(
+                op_type=g.op_type,
+                op_name=g.op_name,
+                path=graph_path(g.graph, top_graph),
+                dtypes=tuple(t.dtype for t in g.outputs),
+                shapes=tuple(t.shape for t in g.outputs),
+                call_site=canonical(g.stack),
+            )
+            ops.append(named)
+            if named.call_site is not None:
+                by_site[(named.call_site, named.op_type)].append(named)
+        return cls(ops, dict(by_site))
+
+
+@dataclass
+class Match:
+    """The outcome for one eager op: its graph twin, or why it has none."""
+
+    graph_op: NamedOp | None
+    reason: str | None
+
+
+def _compatible(eager: EagerOp, graph: NamedOp) -> str | None:
+    """Why the pair cannot be the same op, or None when it can."""
+    if eager.op_type != graph.op_type:
+        return f"op type differs (eager {eager.op_type}, graph {graph.op_type})"
+    if len(eager.outputs) != len(graph.dtypes):
+        return "output count differs"
+    for value, dtype, shape in zip(eager.outputs, graph.dtypes, graph.shapes):
+        if getattr(value, "dtype", None) != dtype:
+            return "dtype differs"
+        if not shape.is_compatible_with(value.shape):
+            return f"shape differs (eager {value.shape}, graph {shape})"
+    return None
+
+
+def match(eager_ops: list[EagerOp], index: GraphIndex) -> list[Match]:
+    """One :class:`Match` per eager op, in order."""
+    results: list[Match | None] = [None] * len(eager_ops)
+    groups = defaultdict(list)
+    for i, op in enumerate(eager_ops):
+        site = canonical(op.stack)
+        if site is None:
+            results[i] = Match(None, "eager-only op (not made by a generated op wrapper)")
+        else:
+            groups[(site, op.op_type)].append(i)
+    for site, members in groups.items():
+        graph_ops = index.by_site.get(site)
+        if not graph_ops:
+            reason = "eager-only op (no op at this call site in the graph)"
+            for i in members:
+                results[i] = Match(None, reason)
+            continue
+        n_eager, n_graph = len(members), len(graph_ops)
+        if n_eager == n_graph:
+            pairs = list(zip(members, graph_ops))
+        elif all(g.in_loop for g in graph_ops) and n_eager % n_graph == 0:
+            pairs = [(i, graph_ops[k % n_graph]) for k, i in enumerate(members)]
+        else:
+            reason = (f"ambiguous match: {n_eager} eager op(s) and {n_graph} graph op(s) "
+                      "at this call site")
+            for i in members:
+                results[i] = Match(None, reason)
+            continue
+        problem = next(filter(None, (_compatible(eager_ops[i], g) for i, g in pairs)), None)
+        for i, g in pairs:
+            results[i] = Match(None, f"ambiguous match: {problem}") if problem else Match(g, None)
+    return results  # type: ignore[return-value]
+
+
+def graph_only(index: GraphIndex, eager_ops: list[EagerOp]) -> list[tuple[NamedOp, str]]:
+    """Non-trivial graph ops whose call site never ran eagerly, each with the reason."""
+    seen = {(canonical(op.stack), op.op_type) for op in eager_ops}
+    out = []
+    for op in index.ops:
+        if op.op_type in TRIVIAL_OPS or (op.call_site, op.op_type) in seen:
+            continue
+        if op.op_type in CONTROL_FLOW_OPS or op.op_type.startswith("TensorList"):
+            reason = "control-flow construct: eager execution runs its body op by op"
+        elif any("grad" in name for name in op.path):
+            reason = "gradient of control flow: built by the graph's gradient function"
+        elif any(name.startswith(("cond_", "while_")) for name in op.path):
+            reason = "in a branch or loop body that did not run eagerly"
+        elif op.call_site is None:
+            reason = "made without a generated op wrapper"
+        else:
+            reason = "graph-only code path (TensorFlow branches on eager vs graph and on static shapes)"
+        out.append((op, reason))
+    return out

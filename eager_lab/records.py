@@ -1,0 +1,205 @@
+"""Records: what a captured step holds, tensor by tensor."""
+from __future__ import annotations
+
+import difflib
+import linecache
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .callsite import Frame, user_frame
+from .summary import Summary, summarize
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where user code created a tensor. ``cell`` is the notebook execution count, if any."""
+
+    file: str
+    line: int
+    function: str
+    cell: int | None = None
+
+    @property
+    def code(self) -> str:
+        return linecache.getline(self.file, self.line).strip()
+
+    def __str__(self) -> str:
+        where = f"cell {self.cell}" if self.cell is not None else self.file
+        return f"{where}:{self.line} in {self.function}"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "function": self.function,
+                "cell": self.cell, "code": self.code}
+
+
+def _cell_number(filename: str) -> int | None:
+    """The execution count of an IPython cell's pseudo-file, when running under IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    shell = get_ipython()
+    mapping = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
+    return mapping.get(filename)
+
+
+def source_of(frame: Frame | None) -> Source | None:
+    if frame is None:
+        return None
+    return Source(frame.filename, frame.line, frame.function, _cell_number(frame.filename))
+
+
+class TensorRecord:
+    """One output of one eager op of a step.
+
+    ``name`` is the graph tensor name (``"mul_1:0"``) or None, with ``unnamed_reason``.
+    ``value`` is a numpy array, or None once the memory budget dropped it; ``summary``
+    is always kept.
+    """
+
+    __slots__ = ("index", "op_index", "op_type", "op_name", "slot", "name", "graph",
+                 "unnamed_reason", "shape", "dtype", "nbytes", "_tensor", "_value",
+                 "_summary", "_stack", "_fallback_source", "_source", "error")
+
+    def __init__(self, index, op_index, op_type, slot, tensor, stack, fallback_source):
+        self.index = index
+        self.op_index = op_index
+        self.op_type = op_type
+        self.slot = slot
+        self.op_name: str | None = None
+        self.name: str | None = None
+        self.graph: str | None = None
+        self.unnamed_reason: str | None = None
+        self.error: str | None = None
+        self.shape = tuple(tensor.shape) if tensor is not None else None
+        self.dtype = tensor.dtype.name if tensor is not None else None
+        size = int(np.prod(self.shape)) if self.shape is not None else 0
+        self.nbytes = size * (tensor.dtype.size if tensor is not None else 0)
+        self._tensor = tensor
+        self._value = None
+        self._summary: Summary | None = None
+        self._stack = stack
+        self._fallback_source = fallback_source
+        self._source = False
+
+    # -- naming --------------------------------------------------------------------
+    @property
+    def scope(self) -> str | None:
+        """Name scope of the graph op (``sequential/dense``), '' at the top, None if unnamed."""
+        if self.op_name is None:
+            return None
+        return self.op_name.rpartition("/")[0]
+
+    # -- values --------------------------------------------------------------------
+    @property
+    def value(self) -> np.ndarray | None:
+        if self._value is None and self._tensor is not None:
+            self._value = _to_numpy(self._tensor)
+        return self._value
+
+    @property
+    def has_value(self) -> bool:
+        return self._tensor is not None or self._value is not None
+
+    def drop_value(self) -> None:
+        """Free the value (the summary is computed first, so it stays)."""
+        self.summary  # noqa: B018 - computed while the value still exists
+        self._tensor = None
+        self._value = None
+
+    @property
+    def summary(self) -> Summary:
+        if self._summary is None:
+            self._summary = summarize(self.value, self.dtype or "?", self.shape or ())
+        return self._summary
+
+    # -- source --------------------------------------------------------------------
+    @property
+    def source(self) -> Source | None:
+        if self._source is False:
+            frame = user_frame(self._stack) if self._stack else None
+            self._source = source_of(frame or self._fallback_source)
+        return self._source
+
+    def __repr__(self) -> str:
+        label = self.name or f"<unnamed {self.op_type}>"
+        return f"TensorRecord({label} {self.summary.line()})"
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index, "name": self.name, "unnamed_reason": self.unnamed_reason,
+            "op_type": self.op_type, "op_name": self.op_name, "slot": self.slot,
+            "graph": self.graph, "scope": self.scope,
+            "shape": list(self.shape) if self.shape is not None else None,
+            "dtype": self.dtype, "summary": self.summary.to_json(),
+            "source": self.source.to_json() if self.source else None,
+            "error": self.error, "has_value": self.has_value,
+        }
+
+
+def _to_numpy(tensor) -> np.ndarray | None:
+    if tensor.dtype.name in ("resource", "variant"):
+        return None
+    try:
+        array = tensor.numpy()
+    except Exception:  # noqa: BLE001 - e.g. a tensor on a device without host copy
+        return None
+    if array.dtype.kind == "V":  # bfloat16 and other ml_dtypes: summarize as float32
+        array = array.astype(np.float32)
+    return array
+
+
+@dataclass
+class GraphOnlyTensor:
+    """A tensor of the graph with no eager twin in this step (filled in by a graph run)."""
+
+    name: str
+    op_type: str
+    graph: str | None
+    reason: str
+
+
+@dataclass
+class Step:
+    """One ``train_step`` call: its tensors in execution order."""
+
+    index: int
+    tensors: list[TensorRecord] = field(default_factory=list)
+    error: BaseException | None = None
+    graph_only: list[GraphOnlyTensor] = field(default_factory=list)
+    naming_error: str | None = None
+    signature: str | None = None
+
+    def __getitem__(self, name: str) -> TensorRecord:
+        """The first tensor named ``name`` (a loop body's tensor repeats per iteration)."""
+        for t in self.tensors:
+            if t.name == name:
+                return t
+        names = sorted({t.name for t in self.tensors if t.name})
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise KeyError(f"no tensor named {name!r} in step {self.index}{hint}")
+
+    def __contains__(self, name: str) -> bool:
+        return any(t.name == name for t in self.tensors)
+
+    def find(self, name: str) -> list[TensorRecord]:
+        """Every tensor named ``name`` (one per loop iteration for a loop body's tensor)."""
+        return [t for t in self.tensors if t.name == name]
+
+    def first_nonfinite(self) -> TensorRecord | None:
+        """The first tensor, in execution order, holding NaN or Inf."""
+        for t in self.tensors:
+            if not t.summary.finite:
+                return t
+        return None
+
+    @property
+    def nbytes_held(self) -> int:
+        return sum(t.nbytes for t in self.tensors if t.has_value)
+
+    def __repr__(self) -> str:
+        named = sum(t.name is not None for t in self.tensors)
+        err = f", error={type(self.error).__name__}" if self.error else ""
+        return f"Step({self.index}, {len(self.tensors)} tensors, {named} named{err})"
