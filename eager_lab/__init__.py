@@ -2,17 +2,43 @@
 the name it has in the compiled graph."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
-from .records import Source, Step, TensorRecord  # noqa: E402
-from .session import CaptureError, Recording, capture  # noqa: E402
-from .summary import Summary  # noqa: E402
+if TYPE_CHECKING:
+    from .records import Source, Step, TensorRecord
+    from .session import CaptureError, Recording, capture
+    from .summary import Summary
 
 #: The most recent recording (set when a ``capture()`` block or ``%%eager_debug`` ends).
 last: "Recording | None" = None
 
 __all__ = ["capture", "Recording", "Step", "TensorRecord", "Summary", "Source",
            "CaptureError", "last", "__version__"]
+
+# Importing TensorFlow takes seconds. The public names are loaded on first use, so that
+# `python -m eager_lab --version` answers at once and the demo can say "Loading TensorFlow…"
+# and quiet TensorFlow's logs before the import starts.
+_LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session",
+         "Step": "records", "TensorRecord": "records", "Source": "records",
+         "Summary": "summary"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:  # a submodule
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load_ipython_extension(ipython):

@@ -20,7 +20,7 @@ import sysconfig
 from functools import lru_cache
 from typing import NamedTuple
 
-_GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+_ops\.py$")
+_GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+\.py$")  # gen_math_ops.py, gen_stateless_random_ops_v2.py
 
 # Frames that exist in one mode only, or whose line differs between modes; dropping them
 # leaves the frames both modes share. Paths are matched as substrings with "/" separators.

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .callsite import canonical
-from .capture import EagerOp, GraphOp
+from .op_capture import EagerOp, GraphOp
 
 # Ops that tests and recall figures leave out: they carry no computed value.
 TRIVIAL_OPS = frozenset({"Const", "Placeholder", "Identity", "NoOp"})
@@ -31,14 +31,15 @@ CONTROL_FLOW_OPS = frozenset({
     "StatefulPartitionedCall", "Case", "StatelessCase",
 })
 
-_GRAPH_ID = re.compile(r"_\d+$")
+# Unique ids in function graph names (cond_true_123, while_body_45_rewritten).
+_GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
 
 
 def graph_path(graph, top) -> tuple[str, ...]:
     """Names of the function graphs from ``top`` (exclusive) down to ``graph``.
 
-    Unique-id suffixes are dropped (``cond_true_123`` -> ``cond_true``) so the path is
-    the same for every trace of the same code.
+    Unique ids are dropped (``cond_true_123`` -> ``cond_true``; while_v2 renames a body
+    ``..._rewritten`` when its gradient is built) so the path is the same for every trace.
     """
     names = []
     while graph is not None and graph is not top:

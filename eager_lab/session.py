@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from . import _tf_private
 from .callsite import caller_user_frame
-from .capture import EagerOp, OpCapture
+from .op_capture import EagerOp, OpCapture
 from .naming import GraphIndex, match, graph_only
 from .records import GraphOnlyTensor, Step, TensorRecord
 from .recorder import StepSelector, ValueBudget

@@ -14,14 +14,20 @@ import tensorflow as tf
 from tensorflow.python.debug.lib import debug_events_reader
 
 TRIVIAL_OPS = {"Const", "Placeholder", "Identity", "NoOp"}
-_GRAPH_ID = re.compile(r"_\d+$")
+# Function graphs carry unique ids (cond_true_123, while_body_45_rewritten): drop them.
+_GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
+# Ops tfdbg2 does not instrument (op_callbacks_common.OP_CALLBACK_SKIP_OPS): their names are
+# checked against tfdbg2's op-creation records and their values against their input's.
+_UNINSTRUMENTED = {"Identity"}
 
 
 def state_variables(model):
     """Every variable a train step can change: weights, optimizer, metrics, seeds."""
     seen, out = set(), []
+    import keras
     groups = [model.variables, getattr(model.optimizer, "variables", []),
               getattr(model, "metrics_variables", [])]
+    groups += [o.variables for o in vars(model).values() if isinstance(o, keras.optimizers.Optimizer)]
     for extra in getattr(model, "extra_state_variables", lambda: [])():
         groups.append([extra])
     for group in groups:
@@ -47,6 +53,19 @@ class OracleStep:
 
     values: dict = field(default_factory=lambda: defaultdict(list))
     op_types: dict = field(default_factory=dict)
+    # (graph path, op name) -> input tensor names, for ops tfdbg2 does not instrument
+    uninstrumented: dict = field(default_factory=dict)
+
+    def lookup(self, key):
+        """Values of a graph tensor; an uninstrumented Identity's are its input's."""
+        if key in self.values:
+            return self.values[key]
+        graph, name = key
+        op_name, _, slot = name.rpartition(":")
+        inputs = self.uninstrumented.get((graph, op_name))
+        if inputs and slot == "0":
+            return self.lookup((graph, inputs[0]))
+        return None
 
     def nontrivial(self):
         return {k for k, t in self.op_types.items() if t not in TRIVIAL_OPS}
@@ -61,7 +80,7 @@ def _graph_path(reader, graph_id, root_ids):
     return tuple(reversed(names))
 
 
-def run_graph_step(model, run, root_prefix="one_step_on_data"):
+def run_graph_step(model, run, root_prefix="one_step_on_data", prepare=None):
     """Run ``run()`` (e.g. ``lambda: model.train_on_batch(x, y)``) in graph mode under tfdbg2.
 
     Only graphs of the step function (named ``root_prefix``) and graphs nested in it count.
@@ -74,6 +93,8 @@ def run_graph_step(model, run, root_prefix="one_step_on_data"):
             if model is not None:
                 model.run_eagerly = False
                 model.make_train_function(force=True)
+            if prepare is not None:
+                prepare()
             run()
         finally:
             tf.debugging.experimental.disable_dump_debug_info()
@@ -93,6 +114,19 @@ def run_graph_step(model, run, root_prefix="one_step_on_data"):
                         break
                     chain = g.outer_graph_id
             root_parents = {reader.graph_by_id(r).outer_graph_id for r in roots}
+            def in_family(graph_id):
+                while graph_id is not None:
+                    if graph_id in roots:
+                        return True
+                    graph_id = reader.graph_by_id(graph_id).outer_graph_id
+                return False
+
+            for digest in reader.graph_op_digests():
+                if digest.op_type in _UNINSTRUMENTED and in_family(digest.graph_id):
+                    path = _graph_path(reader, digest.graph_id, root_parents)[1:]
+                    key = ("/".join(path) or None, digest.op_name)
+                    result.uninstrumented[key] = digest.input_names
+                    result.op_types[(key[0], f"{digest.op_name}:0")] = digest.op_type
             for trace in reader.graph_execution_traces():
                 chain, inside = trace.graph_id, False
                 while chain is not None:
@@ -159,7 +193,7 @@ def score(step, oracle: OracleStep) -> Score:
         k = occurrences[key]
         occurrences[key] += 1
         named_keys.add(key)
-        graph_values = oracle.values.get(key)
+        graph_values = oracle.lookup(key)
         if not graph_values:
             wrong.append((key, "name not in graph run"))
         elif oracle.op_types[key] != t.op_type:
