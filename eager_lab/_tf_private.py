@@ -95,3 +95,21 @@ def graph_name(graph) -> str | None:
 
 def outer_graph(graph):
     return getattr(graph, "outer_graph", None)
+
+
+def _gradient_function_code():
+    """Code of TensorFlow's per-op gradient dispatcher, called by the tape in both modes.
+
+    Its ``op_name``, ``inputs`` and ``outputs`` arguments tell which forward op a
+    gradient op belongs to.
+    """
+    from tensorflow.python.eager import backprop
+    fn = getattr(backprop, "_gradient_function", None)
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_varnames[:5] != ("op_name", "attr_tuple", "num_inputs",
+                                                "inputs", "outputs"):
+        return None  # naming of gradients falls back to call sites alone
+    return code
+
+
+GRADIENT_FUNCTION_CODE = _gradient_function_code()

@@ -97,21 +97,25 @@ def line_of(code, lasti: int) -> int:
     return code.co_firstlineno
 
 
-def raw_stack(frame, stop_code) -> tuple | None:
+def raw_stack(frame, stop_code, watch_code=None):
     """``((code, lasti), ...)`` from ``frame`` outwards up to, not including, ``stop_code``.
 
-    Returns None when no frame runs ``stop_code``: the op was not made inside a step.
-    This runs once per op, so it does nothing but follow ``f_back``.
+    Returns ``(stack, watched)``: ``watched`` is the innermost frame running
+    ``watch_code`` (or None). ``stack`` is None when no frame runs ``stop_code``: the op
+    was not made inside a step. This runs once per op, so it only follows ``f_back``.
     """
     out = []
     append = out.append
+    watched = None
     while frame is not None:
         code = frame.f_code
         if code is stop_code:
-            return tuple(out)
+            return tuple(out), watched
+        if code is watch_code and watched is None:
+            watched = frame
         append((code, frame.f_lasti))
         frame = frame.f_back
-    return None
+    return None, None
 
 
 _canonical_cache: dict = {}

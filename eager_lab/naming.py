@@ -57,7 +57,8 @@ def _nested_in(graph, top) -> bool:
 
 
 def _in_loop(path: tuple[str, ...]) -> bool:
-    return any(name.startswith(("while_body", "while_cond")) for name in path)
+    # Keras names loops after their scope: sequential_gru_while_body.
+    return any("while_body" in name or "while_cond" in name for name in path)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class NamedOp:
     dtypes: tuple
     shapes: tuple           # tf.TensorShape per output (may be partly unknown)
     call_site: tuple | None
+    forward_site: object = None   # gradient ops: call site of their forward op
 
     @property
     def in_loop(self) -> bool:
@@ -85,23 +87,61 @@ class GraphIndex:
 
     @classmethod
     def build(cls, graph_ops: list[GraphOp], top_graph) -> "GraphIndex":
+        # tf.function may trace twice (a variable-creation pass first): keep the final one.
+        graph_ops = [g for g in graph_ops if _nested_in(g.graph, top_graph)]
+        forward_sites = _graph_forward_sites(graph_ops)
         ops = []
         by_site = defaultdict(list)
-        for g in graph_ops:
-            if not _nested_in(g.graph, top_graph):
-                continue  # tf.function may trace twice (variable-creation pass): keep the final one
+        for g, forward_site in zip(graph_ops, forward_sites):
+            site = canonical(g.stack)
             named = NamedOp(
                 op_type=g.op_type,
                 op_name=g.op_name,
                 path=graph_path(g.graph, top_graph),
                 dtypes=tuple(t.dtype for t in g.outputs),
                 shapes=tuple(t.shape for t in g.outputs),
-                call_site=canonical(g.stack),
+                call_site=site,
+                forward_site=forward_site,
             )
             ops.append(named)
-            if named.call_site is not None:
-                by_site[(named.call_site, named.op_type)].append(named)
+            if site is not None:
+                by_site[(site, named.op_type)].append(named)
         return cls(ops, dict(by_site))
+
+
+# Eager gradients of every op of one type come from the same lines of TensorFlow's gradient
+# function. When eager and graph made a different number of them at one call site (the
+# eager run also differentiated the ops of each loop iteration), the forward op's own call
+# site tells them apart. It is found through the tensors the tape hands the gradient
+# function: the forward op's outputs or, when the gradient needs none, its inputs.
+_UNKNOWN = ("unknown forward op",)
+
+
+def _graph_forward_sites(graph_ops: list[GraphOp]) -> list:
+    by_name = {g.op_name: i for i, g in enumerate(graph_ops)}
+    return [canonical(graph_ops[by_name[g.forward]].stack)
+            if g.forward is not None and g.forward in by_name else
+            (_UNKNOWN if g.forward is not None else None)
+            for g in graph_ops]
+
+
+def _eager_forward_sites(eager_ops: list[EagerOp]) -> list:
+    by_output, by_inputs = {}, {}
+    for i, op in enumerate(eager_ops):
+        for out in op.outputs or ():
+            by_output[id(out)] = i
+        key = (op.op_type, op.input_ids)
+        by_inputs[key] = None if key in by_inputs else i   # two candidates: unknown
+    sites = []
+    for op in eager_ops:
+        if op.forward is None:
+            sites.append(None)
+            continue
+        fwd_type, fwd_inputs, fwd_output = op.forward
+        j = by_output.get(fwd_output) if fwd_output is not None else \
+            by_inputs.get((fwd_type, fwd_inputs))
+        sites.append(canonical(eager_ops[j].stack) if j is not None else _UNKNOWN)
+    return sites
 
 
 @dataclass
@@ -126,6 +166,16 @@ def _compatible(eager: EagerOp, graph: NamedOp) -> str | None:
     return None
 
 
+def _pair(members: list[int], graph_ops: list[NamedOp]):
+    """Positional pairs when the counts allow it, else None."""
+    n_eager, n_graph = len(members), len(graph_ops)
+    if n_eager == n_graph:
+        return list(zip(members, graph_ops))
+    if n_graph and all(g.in_loop for g in graph_ops) and n_eager % n_graph == 0:
+        return [(i, graph_ops[k % n_graph]) for k, i in enumerate(members)]
+    return None
+
+
 def match(eager_ops: list[EagerOp], index: GraphIndex) -> list[Match]:
     """One :class:`Match` per eager op, in order."""
     results: list[Match | None] = [None] * len(eager_ops)
@@ -136,24 +186,32 @@ def match(eager_ops: list[EagerOp], index: GraphIndex) -> list[Match]:
             results[i] = Match(None, "eager-only op (not made by a generated op wrapper)")
         else:
             groups[(site, op.op_type)].append(i)
-    for site, members in groups.items():
-        graph_ops = index.by_site.get(site)
+    forward_sites = None
+    for key, members in groups.items():
+        graph_ops = index.by_site.get(key)
         if not graph_ops:
-            reason = "eager-only op (no op at this call site in the graph)"
             for i in members:
-                results[i] = Match(None, reason)
+                results[i] = Match(None, "eager-only op (no op at this call site in the graph)")
             continue
-        n_eager, n_graph = len(members), len(graph_ops)
-        if n_eager == n_graph:
-            pairs = list(zip(members, graph_ops))
-        elif all(g.in_loop for g in graph_ops) and n_eager % n_graph == 0:
-            pairs = [(i, graph_ops[k % n_graph]) for k, i in enumerate(members)]
-        else:
-            reason = (f"ambiguous match: {n_eager} eager op(s) and {n_graph} graph op(s) "
-                      "at this call site")
+        pairs = _pair(members, graph_ops)
+        reason = (f"ambiguous match: {len(members)} eager op(s) and {len(graph_ops)} graph "
+                  "op(s) at this call site")
+        if pairs is None:
+            # Split the group by forward op (gradients); pair only the parts that agree.
+            if forward_sites is None:
+                forward_sites = _eager_forward_sites(eager_ops)
+            pairs = []
+            by_forward = defaultdict(list)
             for i in members:
-                results[i] = Match(None, reason)
-            continue
+                by_forward[forward_sites[i]].append(i)
+            for forward, part in by_forward.items():
+                graph_part = [g for g in graph_ops if g.forward_site == forward]
+                sub = _pair(part, graph_part) if forward not in (None, _UNKNOWN) else None
+                if sub is None:
+                    for i in part:
+                        results[i] = Match(None, reason)
+                else:
+                    pairs.extend(sub)
         problem = next(filter(None, (_compatible(eager_ops[i], g) for i, g in pairs)), None)
         for i, g in pairs:
             results[i] = Match(None, f"ambiguous match: {problem}") if problem else Match(g, None)
@@ -171,7 +229,7 @@ def graph_only(index: GraphIndex, eager_ops: list[EagerOp]) -> list[tuple[NamedO
             reason = "control-flow construct: eager execution runs its body op by op"
         elif any("grad" in name for name in op.path):
             reason = "gradient of control flow: built by the graph's gradient function"
-        elif any(name.startswith(("cond_", "while_")) for name in op.path):
+        elif any(p in name for name in op.path for p in ("cond_true", "cond_false", "while_")):
             reason = "in a branch or loop body that did not run eagerly"
         elif op.call_site is None:
             reason = "made without a generated op wrapper"

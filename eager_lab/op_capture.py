@@ -16,19 +16,24 @@ from typing import NamedTuple
 from . import _tf_private
 from .callsite import raw_stack
 
+_GRADIENT_CODE = _tf_private.GRADIENT_FUNCTION_CODE
+
 
 class EagerOp(NamedTuple):
     op_type: str
-    outputs: tuple
-    stack: tuple          # raw ((code, lasti), ...) up to the step entry
+    outputs: tuple | None  # None for the op that raised
+    stack: tuple           # raw ((code, lasti), ...) up to the step entry
+    input_ids: tuple = ()  # id() of the input tensors (to find a gradient's forward op)
+    forward: tuple | None = None  # gradient ops: (forward op type, input ids, output id)
 
 
 class GraphOp(NamedTuple):
     op_type: str
     op_name: str
-    graph: object         # the FuncGraph the op lives in
-    outputs: tuple        # symbolic tensors (shape, dtype)
+    graph: object          # the FuncGraph the op lives in
+    outputs: tuple         # symbolic tensors (shape, dtype)
     stack: tuple
+    forward: str | None = None  # gradient ops: name of the forward op
 
 
 class OpCapture:
@@ -62,7 +67,7 @@ class OpCapture:
         return ops
 
     def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
-        del inputs, attrs  # Unused: names and values come from the outputs.
+        del attrs  # Unused: names and values come from the outputs.
         if graph is None:
             if not self.recording:
                 return None
@@ -70,13 +75,39 @@ class OpCapture:
             return None
         if getattr(self._busy, "on", False):  # an op run by eager_lab itself
             return None
-        stack = raw_stack(sys._getframe(1), self.entry_code)
+        stack, grad_frame = raw_stack(sys._getframe(1), self.entry_code, _GRADIENT_CODE)
         if stack is None:  # not inside a step (e.g. Keras' symbolic build graphs)
             return None
         if isinstance(op_type, bytes):
             op_type = op_type.decode()
         if graph is None:
-            self.eager_ops.append(EagerOp(op_type, tuple(outputs or ()), stack))
+            forward = None
+            if grad_frame is not None:
+                args = grad_frame.f_locals
+                out = next((o for o in args["outputs"] or () if o is not None), None)
+                forward = (args["op_name"], tuple(map(id, args["inputs"] or ())),
+                           id(out) if out is not None else None)
+            self.eager_ops.append(EagerOp(op_type, tuple(outputs or ()), stack,
+                                          tuple(map(id, inputs or ())), forward))
         else:
-            self.graph_ops.append(GraphOp(op_type, op_name, graph, tuple(outputs or ()), stack))
+            forward = _graph_forward(grad_frame) if grad_frame is not None else None
+            self.graph_ops.append(GraphOp(op_type, op_name, graph, tuple(outputs or ()),
+                                          stack, forward))
         return None
+
+
+def _graph_forward(grad_frame) -> str | None:
+    """Name of the forward op whose gradient a graph op belongs to."""
+    args = grad_frame.f_locals
+    for t in args["outputs"] or ():
+        if t is not None:
+            return t.op.name
+    inputs = [t for t in args["inputs"] or ()]
+    if inputs and inputs[0] is not None:
+        for consumer in inputs[0].consumers():
+            # `is`, never `==`: Tensor.__eq__ would add an Equal op to the graph.
+            same = len(consumer.inputs) == len(inputs) and all(
+                a is b for a, b in zip(consumer.inputs, inputs))
+            if consumer.type == args["op_name"] and same:
+                return consumer.name
+    return None

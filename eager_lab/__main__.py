@@ -1,0 +1,174 @@
+"""``python -m eager_lab demo``: capture two steps of a small custom train_step and print them.
+
+Progress goes to stderr, the recording to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import linecache
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+
+# Lines TensorFlow's C++ side prints while it is imported, before its logging is set up, so
+# that TF_CPP_MIN_LOG_LEVEL cannot silence them.
+_IMPORT_NOISE = re.compile(r"WARNING: All log messages before absl::InitializeLog|I0000 |"
+                           r"To enable the following instructions:")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _import_tensorflow() -> None:
+    """Import TensorFlow and Keras quietly; anything but the usual start-up chatter is shown."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _say("Loading TensorFlow…")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            for line in caught.read().decode(errors="replace").splitlines(keepends=True):
+                if not _IMPORT_NOISE.match(line):
+                    sys.stderr.write(line)
+
+
+def _demo_module() -> dict:
+    """Run ``_demo_model.py`` as user code (see its docstring) and return its namespace."""
+    path = Path(__file__).with_name("_demo_model.py")
+    source = path.read_text(encoding="utf-8")
+    filename = "<demo>"
+    # As IPython does for cells: linecache serves the source lines of the pseudo file.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "eager_lab_demo"}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own file
+    return namespace
+
+
+def _summary_line(t) -> str:
+    try:
+        return t.summary.line()
+    except Exception as err:  # noqa: BLE001 - one bad summary must not hide the table
+        return f"{t.dtype}{list(t.shape or ())} (no summary: {err})"
+
+
+def _nonfinite(t) -> bool:
+    try:
+        return not t.summary.finite
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _source(t) -> str:
+    src = t.source
+    if src is None:
+        return ""
+    where = f"cell {src.cell}" if src.cell is not None else os.path.basename(src.file)
+    return f"{where}:{src.line} {src.function}"
+
+
+def _table(tensors) -> str:
+    """A plain-text table: graph name, op, shape×dtype, statistics, source."""
+    rows = [("graph name", "op", "shape×dtype", "summary", "source")]
+    for t in tensors:
+        if t is None:
+            rows.append(("…", "", "", "", ""))
+            continue
+        shape, _, stats = _summary_line(t).partition(" ")
+        rows.append((t.name or "—", t.op_type, shape, stats, _source(t)))
+    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((48, 24, 16, 48, 60))]
+
+    def fit(text, width):
+        return text if len(text) <= width else text[:width - 1] + "…"
+    lines = ["  ".join(fit(c, w).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
+    _import_tensorflow()
+    import keras
+    import numpy as np
+
+    import eager_lab
+
+    _say("Building the model…")
+    keras.utils.set_random_seed(0)
+    model = _demo_module()["build"](make_nan)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32 * steps, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [3.0]], dtype="float32")).astype("float32")
+
+    class Progress(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            extra = " and tracing the graph for names" if batch == 0 else ""
+            _say(f"Recording step {batch + 1}/{steps}{extra}…")
+
+    with eager_lab.capture(model) as rec:
+        model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[Progress()])
+
+    print(f"eager_lab {__version__}: {len(rec.steps)} step(s) of DemoModel.train_step "
+          "(Dense 4→16→1, Adam), recorded eagerly and named as in the graph Keras would run\n")
+    shown, first_bad = rec.steps[-1], None
+    for step in rec.steps:
+        named = sum(t.name is not None for t in step.tensors)
+        bad = next((t for t in step.tensors if _nonfinite(t)), None)
+        if bad is not None and first_bad is None:
+            shown, first_bad = step, bad
+        found = (f"first NaN/Inf: {bad.name or '(unnamed)'} ({bad.op_type}) "
+                 f"{_summary_line(bad)} at {_source(bad)}" if bad is not None else "no NaN/Inf")
+        print(f"step {step.index + 1}: {len(step.tensors)} tensors, {named} named; {found}")
+
+    tensors = list(shown.tensors)
+    limit = len(tensors) if show_all else 40
+    if first_bad is not None:
+        limit = max(limit, first_bad.index + 3)
+    if len(tensors) > limit:
+        tensors = tensors[:limit] + [None]
+    print(f"\nstep {shown.index + 1}, in execution order"
+          f"{'' if show_all else f' (first {limit} of {len(shown.tensors)}; --all for every one)'}."
+          "\n— is an eager-only op, with no twin in the graph (record.unnamed_reason says why).\n")
+    print(_table(tensors))
+    example = next((t.name for t in shown.tensors if t.name and t.op_type == "Mean"),
+                   next((t.name for t in shown.tensors if t.name), "mul_1:0"))
+    print("\nNext:" + ("" if make_nan else
+                       " `python -m eager_lab demo --nan` finds where a NaN starts.") +
+          " In your code:\n"
+          "  with eager_lab.capture(model) as rec:\n"
+          "      model.fit(x, y, epochs=1)\n"
+          f'  rec.steps[0]["{example}"].value    rec.steps[0].first_nonfinite()\n'
+          "In Jupyter: %load_ext eager_lab, then a %%eager_debug cell. See README.md.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eager_lab",
+        description="Record every intermediate tensor of an eager Keras train step, "
+                    "named by its graph tensor name.")
+    parser.add_argument("--version", action="version", version=f"eager_lab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    demo_parser = commands.add_parser(
+        "demo", help="train a small model for a step or two under capture and print the tensors")
+    demo_parser.add_argument("--steps", type=int, default=2, choices=(1, 2, 3),
+                             help="training steps to record (default 2)")
+    demo_parser.add_argument("--nan", action="store_true",
+                             help="add an op that produces NaN, to see it found")
+    demo_parser.add_argument("--all", action="store_true", help="print every tensor")
+    args = parser.parse_args(argv)
+    return demo(steps=args.steps, make_nan=args.nan, show_all=args.all)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
