@@ -118,11 +118,13 @@ _UNKNOWN = ("unknown forward op",)
 
 
 def _graph_forward_sites(graph_ops: list[GraphOp]) -> list:
-    by_name = {g.op_name: i for i, g in enumerate(graph_ops)}
-    return [canonical(graph_ops[by_name[g.forward]].stack)
-            if g.forward is not None and g.forward in by_name else
-            (_UNKNOWN if g.forward is not None else None)
+    by_name = {(id(g.graph), g.op_name): i for i, g in enumerate(graph_ops)}
+    keys = [(id(g.forward[0]), g.forward[1]) if g.forward is not None else None
             for g in graph_ops]
+    return [canonical(graph_ops[by_name[key]].stack)
+            if key is not None and key in by_name else
+            (_UNKNOWN if key is not None else None)
+            for key in keys]
 
 
 def _eager_forward_sites(eager_ops: list[EagerOp]) -> list:

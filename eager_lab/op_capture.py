@@ -33,7 +33,7 @@ class GraphOp(NamedTuple):
     graph: object          # the FuncGraph the op lives in
     outputs: tuple         # symbolic tensors (shape, dtype)
     stack: tuple
-    forward: str | None = None  # gradient ops: name of the forward op
+    forward: tuple | None = None  # gradient ops: (graph, name) of the forward op
 
 
 class OpCapture:
@@ -96,12 +96,16 @@ class OpCapture:
         return None
 
 
-def _graph_forward(grad_frame) -> str | None:
-    """Name of the forward op whose gradient a graph op belongs to."""
+def _graph_forward(grad_frame) -> tuple | None:
+    """(graph, name) of the forward op whose gradient a graph op belongs to.
+
+    Names are unique per graph only: a branch graph holds a placeholder named after
+    each outer tensor it captures.
+    """
     args = grad_frame.f_locals
     for t in args["outputs"] or ():
         if t is not None:
-            return t.op.name
+            return t.op.graph, t.op.name
     inputs = [t for t in args["inputs"] or ()]
     if inputs and inputs[0] is not None:
         for consumer in inputs[0].consumers():
@@ -109,5 +113,5 @@ def _graph_forward(grad_frame) -> str | None:
             same = len(consumer.inputs) == len(inputs) and all(
                 a is b for a, b in zip(consumer.inputs, inputs))
             if consumer.type == args["op_name"] and same:
-                return consumer.name
+                return consumer.graph, consumer.name
     return None
