@@ -7,41 +7,15 @@ from __future__ import annotations
 import argparse
 import linecache
 import os
-import re
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
-
-# Lines TensorFlow's C++ side prints while it is imported, before its logging is set up, so
-# that TF_CPP_MIN_LOG_LEVEL cannot silence them.
-_IMPORT_NOISE = re.compile(r"WARNING: All log messages before absl::InitializeLog|I0000 |"
-                           r"To enable the following instructions:")
+from ._quiet_import import import_tensorflow
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _import_tensorflow() -> None:
-    """Import TensorFlow and Keras quietly; anything but the usual start-up chatter is shown."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _say("Loading TensorFlow…")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            for line in caught.read().decode(errors="replace").splitlines(keepends=True):
-                if not _IMPORT_NOISE.match(line):
-                    sys.stderr.write(line)
 
 
 def _demo_module() -> dict:
@@ -97,7 +71,8 @@ def _table(tensors) -> str:
 
 
 def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
-    _import_tensorflow()
+    _say("Loading TensorFlow…")
+    import_tensorflow()
     import keras
     import numpy as np
 

@@ -158,6 +158,8 @@ def _compatible(eager: EagerOp, graph: NamedOp) -> str | None:
     """Why the pair cannot be the same op, or None when it can."""
     if eager.op_type != graph.op_type:
         return f"op type differs (eager {eager.op_type}, graph {graph.op_type})"
+    if eager.outputs is None:  # the op that raised: nothing more to compare
+        return None
     if len(eager.outputs) != len(graph.dtypes):
         return "output count differs"
     for value, dtype, shape in zip(eager.outputs, graph.dtypes, graph.shapes):

@@ -236,11 +236,21 @@ class Recording:
                 failing = _failing_op(failure)
                 if failing is not None:
                     ops.append(failing)
-            self._finish(step, ops, graphs, key, specs, owner, fallback_source)
+            try:
+                self._finish(step, ops, graphs, key, specs, owner, fallback_source)
+            except Exception as err:  # noqa: BLE001 - never mask the user's step or error
+                self._finish_unnamed(step, ops, fallback_source,
+                                     f"eager_lab could not name this step: {type(err).__name__}: {err}")
+
+    def _finish_unnamed(self, step, ops, fallback_source, reason) -> None:
+        self._store(step, ops, None, None, reason, fallback_source)
 
     def _finish(self, step, ops, graphs, key, specs, owner, fallback_source) -> None:
         index, error = graphs.index_for(key, specs, owner)
         matches = match(ops, index) if index is not None else None
+        self._store(step, ops, matches, index, error, fallback_source)
+
+    def _store(self, step, ops, matches, index, error, fallback_source) -> None:
         records = []
         for op_index, op in enumerate(ops):
             m = matches[op_index] if matches is not None else None

@@ -95,6 +95,16 @@ def _num(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def _histogram(finite: np.ndarray, lo: float, hi: float):
+    """Counts over HIST_BINS equal bins of a strided sample (exact for small tensors)."""
+    step = max(1, finite.size // HIST_SAMPLE)
+    sample = finite[::step].astype(np.float64, copy=False)
+    try:
+        return np.histogram(sample, bins=HIST_BINS, range=(lo, hi) if hi > lo else None)
+    except ValueError:  # a range too narrow for HIST_BINS distinct float edges
+        return np.array([sample.size]), np.array([lo, hi])
+
+
 def summarize(array: np.ndarray | None, dtype: str, shape: tuple) -> Summary:
     """Summary of a numpy array (``None`` for tensors without numeric values)."""
     size = int(np.prod(shape)) if shape is not None else 0
@@ -132,9 +142,7 @@ def summarize(array: np.ndarray | None, dtype: str, shape: tuple) -> Summary:
         as64 = finite.astype(np.float64)
         sq = float(np.dot(as64, as64))
     var = max(sq / finite.size - mean * mean, 0.0)
-    step = max(1, finite.size // HIST_SAMPLE)
-    sample = finite[::step].astype(np.float64, copy=False)
-    counts, edges = np.histogram(sample, bins=HIST_BINS, range=(lo, hi) if hi > lo else None)
+    counts, edges = _histogram(finite, lo, hi)
     return Summary(
         dtype=dtype, shape=shape, size=size, min=lo, max=hi, mean=mean,
         std=math.sqrt(var), nan=nan, pos_inf=pos_inf, neg_inf=neg_inf, zeros=zeros,

@@ -179,7 +179,7 @@ def _text_block(block: _Block) -> str:
     if block.more:
         lines.append(block.more)
     for short, full, n in block.reasons:
-        lines.append(f"unnamed ({short}, {n}): {full}")
+        lines.append(_cut(f"unnamed ({short}, {n}): {full}", 240))
     lines.extend(block.footer)
     return "\n".join(lines)
 

@@ -1,0 +1,263 @@
+"""``%%eager_debug`` without a model: name the eager ops of a plain TensorFlow cell.
+
+A cell is run twice, and both runs must report the same call sites for the same ops:
+
+* **Eager run.** The cell runs once, normally, through ``shell.run_cell``: printing,
+  the displayed result, tracebacks are IPython's own. Every eager op is recorded with its
+  stack cut at IPython's ``run_code`` frame. ``run_code`` ``exec``\\ s each piece of the
+  cell directly, so every stack starts at the cell's ``<module>`` frame.
+* **Trace.** The same transformed source, compiled with the *same file name* IPython gave
+  the cell, is ``exec``\\ d inside a ``tf.function`` (autograph off) through session's
+  step boundary (``_StepGraphs``). The frames between that boundary and the cell's
+  ``<module>`` frame belong to eager_lab, and call sites drop eager_lab's frames.
+
+Module code is named ``<module>`` in both runs and its lines are the cell's lines, so the
+frames are equal as ``(file, function, line)``; functions defined in the cell are
+re-defined from the same source and match too. No code object needs renaming.
+
+The trace re-runs the cell's Python code, so it is fenced in: it runs in a copy of the
+namespace (the notebook's names are restored afterwards), its printing and displays are
+dropped, and creating a ``tf.Variable`` stops it (creating it again would be a second
+variable). When the trace stops, the ops built so far keep their names; the rest stay
+unnamed with the reason.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import tensorflow as tf
+from IPython.core.interactiveshell import InteractiveShell
+
+from .callsite import line_of
+from .op_capture import EagerOp, OpCapture
+from .records import Step
+from .session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs
+
+# IPython's run_code execs each piece of a cell: the frame right above the cell's code.
+_RUN_CODE = InteractiveShell.run_code.__code__
+
+VARIABLES_REASON = "the cell creates tf.Variables; tracing it again would create them twice"
+NOT_TRACED_REASON = "not traced (--no-trace): the cell was only run eagerly"
+
+
+class _CellCreatesVariables(Exception):
+    """Raised inside the trace when the cell creates a variable (see VARIABLES_REASON)."""
+
+
+def _refuse_variables(next_creator, **kwargs):
+    del next_creator, kwargs
+    raise _CellCreatesVariables(VARIABLES_REASON)
+
+
+class _CellTrace:
+    """The traced function: runs the cell's code in a scratch namespace.
+
+    An exception inside the cell does not abort the trace: the graph built up to that
+    point is kept, so the ops before it can still be named. ``stopped`` keeps the error.
+    """
+
+    def __init__(self, code, namespace: dict):
+        self.code = code
+        self.namespace = namespace
+        self.stopped: BaseException | None = None
+
+    def __call__(self):
+        try:
+            with tf.variable_creator_scope(_refuse_variables):
+                exec(self.code, self.namespace)  # noqa: S102 - the user's own cell
+        except Exception as err:  # noqa: BLE001 - any error ends the trace, not the capture
+            self.stopped = err
+        return None
+
+
+class _NoTrace:
+    """Stands in for _StepGraphs when tracing is switched off."""
+
+    def index_for(self, key, specs, quiet_owner=None):
+        return None, NOT_TRACED_REASON
+
+
+class CellRecording(Recording):
+    """The recording of one ``%%eager_debug`` cell: one step, the cell's eager ops."""
+
+    def __init__(self, label: str, memory_budget: int | None):
+        super().__init__(_no_step, memory_budget=memory_budget)
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"<eager_lab Recording of {self.label}: {len(self.steps)} step(s)>"
+
+
+def _no_step():  # the target Recording requires; a cell recording is never called
+    raise TypeError("a cell recording cannot be called")
+
+
+@contextlib.contextmanager
+def _quiet_display(shell):
+    """Drop ``display()`` output while tracing (stdout/stderr are already redirected)."""
+    pub = shell.display_pub
+    saved = vars(pub).get("publish")
+    pub.publish = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        if saved is None:
+            del pub.publish
+        else:
+            pub.publish = saved
+
+
+def _restore_namespace(namespace: dict, snapshot: dict) -> None:
+    """Undo whatever the trace bound in the notebook namespace (e.g. through a magic)."""
+    for name in [n for n in namespace if n not in snapshot]:
+        del namespace[name]
+    for name, value in snapshot.items():
+        if namespace.get(name, snapshot) is not value:
+            namespace[name] = value
+
+
+def run_nested(shell, source: str):
+    """``shell.run_cell(source)`` from inside a running cell, with the cell number right.
+
+    A nested run is compiled under the *next* execution count (the outer cell has already
+    counted itself); tensor sources would say ``cell 6`` in cell 5. The pseudo-file is
+    mapped back to the count the user sees.
+    """
+    result = shell.run_cell(source, store_history=False)
+    compiler = shell.compile
+    mapping = getattr(compiler, "_filename_map", None)
+    if isinstance(mapping, dict):
+        try:
+            name = compiler.get_code_name(source, shell.transform_cell(source),
+                                          shell.execution_count)
+        except Exception:  # noqa: BLE001 - only cosmetics depend on it
+            name = None
+        if name is not None and mapping.get(name) == shell.execution_count:
+            mapping[name] = shell.execution_count - 1
+    return result
+
+
+_OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
+
+
+def _failing_op(err: BaseException | None) -> EagerOp | None:
+    """The op the cell's exception came from, as an EagerOp without outputs."""
+    if err is None:
+        return None
+    found = _OP_IN_MESSAGE.search(str(err))
+    if not found:
+        return None
+    entries = []
+    tb = err.__traceback__
+    while tb is not None:
+        entries.append((tb.tb_frame.f_code, tb.tb_lasti))
+        tb = tb.tb_next
+    for i, (code, _) in enumerate(entries):
+        if code is _RUN_CODE:
+            return EagerOp(found.group(1), None, tuple(reversed(entries[i + 1:])))
+    return None
+
+
+def _module_line(stack, cell_file: str) -> int | None:
+    """Line of the cell's ``<module>`` frame in a raw stack (innermost first)."""
+    for code, lasti in reversed(stack):
+        if code.co_filename == cell_file and code.co_name == "<module>":
+            return line_of(code, lasti)
+    return None
+
+
+def _stop_reason(err: BaseException, cell_file: str) -> tuple[str, int | None]:
+    """Why and at which cell line the trace stopped."""
+    line = None
+    tb = err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == cell_file and code.co_name == "<module>":
+            line = tb.tb_lineno
+            break
+        tb = tb.tb_next
+    if isinstance(err, _CellCreatesVariables):
+        return VARIABLES_REASON, line
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    text = text.split(". ")[0]  # TensorFlow appends paragraphs of advice; the table has no room
+    if len(text) > 160:
+        text = text[:159] + "…"
+    where = f" at line {line}" if line is not None else ""
+    hint = ""
+    if "OperatorNotAllowedInGraph" in type(err).__name__ or "not allowed" in text:
+        hint = (" (a Python `if`/`while` on a tensor works eagerly but not in a graph; "
+                "use tf.cond / tf.while_loop)")
+    return f"tracing the cell stopped{where}: {type(err).__name__}: {text}{hint}", line
+
+
+def run_cell(shell, source: str, *, trace: bool = True,
+             memory_budget: int | None = DEFAULT_MEMORY_BUDGET, label: str = "cell"):
+    """Run ``source`` as a cell, recording its eager ops, then name them by tracing it.
+
+    Returns ``(execution_result, recording)``; the recording is also ``eager_lab.last``.
+    """
+    import eager_lab
+
+    recording = CellRecording(label, memory_budget)
+    before = dict(shell.user_ns)
+    eager = OpCapture(_RUN_CODE)
+    eager.recording = True
+    eager.enable()
+    try:
+        result = run_nested(shell, source)
+    finally:
+        eager.recording = False
+        eager.disable()
+    ops = eager.take_eager_ops()
+    failure = result.error_in_exec
+    failing = _failing_op(failure)
+    if failing is not None:
+        ops.append(failing)
+
+    step = Step(0, error=failure)
+    cell_file = ops[0].stack[-1][0].co_filename if ops and ops[0].stack else None
+    cell_trace = None
+    if trace and cell_file is not None:
+        code = _compile_like_ipython(shell, source, cell_file)
+        cell_trace = _CellTrace(code, dict(before)) if code is not None else None
+    if cell_trace is None:
+        recording._finish(step, ops, _NoTrace(), "cell", ((), {}), None, None)
+    else:
+        graph_capture = OpCapture(_ENTRY_CODE)
+        graphs = _StepGraphs(cell_trace, graph_capture)
+        after = dict(shell.user_ns)
+        graph_capture.enable()
+        try:
+            with _quiet_display(shell):
+                recording._finish(step, ops, graphs, "cell", ((), {}), None, None)
+        finally:
+            graph_capture.disable()
+            _restore_namespace(shell.user_ns, after)
+        if cell_trace.stopped is not None:
+            _explain_stop(step, ops, cell_trace.stopped, cell_file)
+    eager_lab.last = recording
+    return result, recording
+
+
+def _compile_like_ipython(shell, source: str, cell_file: str):
+    """The cell's code as IPython compiles it (same transforms, same file name), or None."""
+    try:
+        tree = shell.compile.ast_parse(shell.transform_cell(source), filename=cell_file)
+        tree = shell.transform_ast(tree)
+        if tree is None:
+            return None
+        return compile(tree, cell_file, "exec", flags=shell.compile.flags, dont_inherit=True)
+    except Exception:  # noqa: BLE001 - the eager run already reported syntax errors
+        return None
+
+
+def _explain_stop(step, ops, err, cell_file) -> None:
+    """Unnamed tensors from the stop line on get the reason the trace stopped."""
+    reason, stop_line = _stop_reason(err, cell_file)
+    for rec in step.tensors:
+        if rec.name is not None:
+            continue
+        line = _module_line(ops[rec.op_index].stack, cell_file)
+        if stop_line is None or line is None or line >= stop_line:
+            rec.unnamed_reason = reason
