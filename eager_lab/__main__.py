@@ -13,6 +13,11 @@ from pathlib import Path
 from . import __version__
 from ._quiet_import import import_tensorflow
 
+try:
+    from .table import render as render_table
+except ImportError:  # eager_lab.table is being written: until then, the plain table below
+    render_table = None
+
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -95,28 +100,30 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
 
     print(f"eager_lab {__version__}: {len(rec.steps)} step(s) of DemoModel.train_step "
           "(Dense 4→16→1, Adam), recorded eagerly and named as in the graph Keras would run\n")
-    shown, first_bad = rec.steps[-1], None
-    for step in rec.steps:
+    shown, first_bad = len(rec.steps) - 1, None
+    for position, step in enumerate(rec.steps):
         named = sum(t.name is not None for t in step.tensors)
         bad = next((t for t in step.tensors if _nonfinite(t)), None)
         if bad is not None and first_bad is None:
-            shown, first_bad = step, bad
+            shown, first_bad = position, bad
         found = (f"first NaN/Inf: {bad.name or '(unnamed)'} ({bad.op_type}) "
                  f"{_summary_line(bad)} at {_source(bad)}" if bad is not None else "no NaN/Inf")
-        print(f"step {step.index + 1}: {len(step.tensors)} tensors, {named} named; {found}")
+        print(f"rec.steps[{position}]: {len(step.tensors)} tensors, {named} named; {found}")
 
-    tensors = list(shown.tensors)
-    limit = len(tensors) if show_all else 40
-    if first_bad is not None:
+    step = rec.steps[shown]
+    limit = None if show_all else 40
+    if first_bad is not None and limit is not None:
         limit = max(limit, first_bad.index + 3)
-    if len(tensors) > limit:
-        tensors = tensors[:limit] + [None]
-    print(f"\nstep {shown.index + 1}, in execution order"
-          f"{'' if show_all else f' (first {limit} of {len(shown.tensors)}; --all for every one)'}."
-          "\n— is an eager-only op, with no twin in the graph (record.unnamed_reason says why).\n")
-    print(_table(tensors))
-    example = next((t.name for t in shown.tensors if t.name and t.op_type == "Mean"),
-                   next((t.name for t in shown.tensors if t.name), "mul_1:0"))
+    print(f"\nrec.steps[{shown}], in execution order"
+          f"{'' if limit is None else f' (first {limit} rows; --all shows every one)'}:\n")
+    if render_table is not None:
+        print(render_table(step, max_rows=limit, expr=f"rec.steps[{shown}]").text())
+    else:
+        tensors = step.tensors if limit is None else step.tensors[:limit]
+        print(_table(tensors + ([None] if len(step.tensors) > len(tensors) else [])))
+        print("— is an eager-only op, with no twin in the graph (record.unnamed_reason says why).")
+    example = next((t.name for t in step.tensors if t.name and t.op_type == "Mean"),
+                   next((t.name for t in step.tensors if t.name), "mul_1:0"))
     print("\nNext:" + ("" if make_nan else
                        " `python -m eager_lab demo --nan` finds where a NaN starts.") +
           " In your code:\n"
