@@ -113,3 +113,33 @@ def _gradient_function_code():
 
 
 GRADIENT_FUNCTION_CODE = _gradient_function_code()
+
+
+_AUTOGRAPH_FILE = "__autograph_generated_file"
+_origins: dict = {}
+
+
+def is_autograph_file(filename: str) -> bool:
+    return _AUTOGRAPH_FILE in filename
+
+
+def autograph_origin(filename: str, line: int):
+    """(file, function, line) of user code that autograph converted into ``filename:line``.
+
+    Autograph keeps a source map per converted function; they are read from its cache the
+    first time a generated file is seen. Returns None when no map knows the line.
+    """
+    key = (filename, line)
+    if key not in _origins:
+        try:
+            from tensorflow.python.autograph.impl import api
+            for per_fn in list(api._TRANSPILER._cache._cache.values()):
+                for factory in list(per_fn.values()):
+                    source_map = getattr(factory, "source_map", None) or {}
+                    for loc, origin in source_map.items():
+                        _origins[(loc.filename, loc.lineno)] = (
+                            origin.loc.filename, origin.function_name, origin.loc.lineno)
+        except (ImportError, AttributeError):  # a TF without this cache: frames stay as-is
+            pass
+        _origins.setdefault(key, None)
+    return _origins[key]

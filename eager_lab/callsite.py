@@ -20,6 +20,8 @@ import sysconfig
 from functools import lru_cache
 from typing import NamedTuple
 
+from . import _tf_private
+
 _GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+\.py$")  # gen_math_ops.py, gen_stateless_random_ops_v2.py
 
 # Frames that exist in one mode only, or whose line differs between modes; dropping them
@@ -139,13 +141,34 @@ def canonical(raw: tuple) -> tuple | None:
     if gen_at:
         names = tuple(raw[i][0].co_name for i in gen_at
                       if not raw[i][0].co_name.endswith("_eager_fallback"))
-        outer = tuple(Frame(code.co_filename, code.co_name, line_of(code, lasti))
-                      for code, lasti in raw[gen_at[-1] + 1:] if _kind(code) == "keep")
+        outer = []
+        inside_converted = False
+        for code, lasti in raw[gen_at[-1] + 1:]:
+            if _kind(code) != "keep":
+                continue
+            frame, converted = _frame(code, lasti)
+            # Autograph runs a branch or loop body as a nested function of the converted
+            # one; both map back to the same user function. Eagerly there is one frame:
+            # keep the innermost line.
+            if converted and inside_converted and outer and outer[-1][:2] == frame[:2]:
+                continue
+            outer.append(frame)
+            inside_converted = converted
         result = (names, *outer)
     if len(_canonical_cache) > 200_000:
         _canonical_cache.clear()
     _canonical_cache[raw] = result
     return result
+
+
+def _frame(code, lasti) -> tuple[Frame, bool]:
+    """A shared frame, and whether autograph generated it (mapped back to the user's line)."""
+    line = line_of(code, lasti)
+    if _tf_private.is_autograph_file(code.co_filename):
+        origin = _tf_private.autograph_origin(code.co_filename, line)
+        if origin is not None:
+            return Frame(*origin), True
+    return Frame(code.co_filename, code.co_name, line), False
 
 
 def user_frame(raw: tuple) -> Frame | None:

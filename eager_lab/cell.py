@@ -108,6 +108,20 @@ def _quiet_display(shell):
             pub.publish = saved
 
 
+def _scratch(namespace: dict) -> dict:
+    """The namespace the trace runs in: a copy, with plain lists/dicts/sets copied too.
+
+    ``losses.append(loss)`` in a cell is common; run again by the trace it would append a
+    symbolic tensor to the user's list. Deeper mutations (an object's attributes, nested
+    containers) are not fenced in: ``--no-trace`` is for cells where that matters.
+    """
+    scratch = dict(namespace)
+    for name, value in namespace.items():
+        if type(value) in (list, dict, set) and not name.startswith("_"):
+            scratch[name] = type(value)(value)
+    return scratch
+
+
 def _restore_namespace(namespace: dict, snapshot: dict) -> None:
     """Undo whatever the trace bound in the notebook namespace (e.g. through a magic)."""
     for name in [n for n in namespace if n not in snapshot]:
@@ -220,7 +234,7 @@ def run_cell(shell, source: str, *, trace: bool = True,
     cell_trace = None
     if trace and cell_file is not None:
         code = _compile_like_ipython(shell, source, cell_file)
-        cell_trace = _CellTrace(code, dict(before)) if code is not None else None
+        cell_trace = _CellTrace(code, _scratch(before)) if code is not None else None
     if cell_trace is None:
         recording._finish(step, ops, _NoTrace(), "cell", ((), {}), None, None)
     else:

@@ -69,10 +69,15 @@ def _signature(args, kwargs, element_spec=None):
 class _StepGraphs:
     """The traced graph of a step function, once per input signature, reused across captures."""
 
-    def __init__(self, python_fn: Callable, capture: OpCapture, input_signature=None):
+    def __init__(self, python_fn: Callable, capture: OpCapture, input_signature=None,
+                 autograph: bool = False):
+        # Autograph (a user's own tf.function) converts the user's code only; the step
+        # entry must stay unconverted, or call sites would not be cut at it.
+        traced_fn = tf.autograph.to_graph(python_fn) if autograph else python_fn
+
         @functools.wraps(python_fn)
         def one_step_on_data(*args, **kwargs):
-            return _step_body(python_fn, args, kwargs)
+            return _step_body(traced_fn, args, kwargs)
 
         self.capture = capture
         self.function = tf.function(one_step_on_data, autograph=False, reduce_retracing=True,
@@ -411,7 +416,9 @@ class _FunctionHooks:
         python_fn = _tf_private.get_python_function(fn) if self.is_tf_function else fn
         self.python_fn = python_fn
         signature = getattr(fn, "input_signature", None) if self.is_tf_function else None
-        self.graphs = _StepGraphs(python_fn, recording._capture, input_signature=signature)
+        autograph = self.is_tf_function and _tf_private.tf_function_autograph(fn)
+        self.graphs = _StepGraphs(python_fn, recording._capture, input_signature=signature,
+                                  autograph=autograph)
 
     def call(self, args, kwargs):
         return self.recording._run_step(self.graphs, self.python_fn, args, kwargs)

@@ -125,7 +125,7 @@ def _first_line(text: str, limit: int = 160) -> str:
 def _block(step, *, title: str, expr: str, max_rows: int | None) -> _Block:
     tensors = step.tensors
     named = sum(t.name is not None for t in tensors)
-    parts = [title, f"{len(tensors)} tensors", f"{named} named"]
+    parts = [title, _plural(len(tensors), "tensor"), f"{named} named"]
     bad = step.first_nonfinite()
     if bad is not None:
         label = bad.name or f"<unnamed {bad.op_type}>"
@@ -146,6 +146,10 @@ def _block(step, *, title: str, expr: str, max_rows: int | None) -> _Block:
         footer.append(f"{len(step.graph_only)} graph tensor(s) had no eager twin "
                       f"({expr}.graph_only)")
     return _Block(title, " · ".join(parts), [_row(t) for t in shown], more, reasons, footer)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _cut(text: str, width: int, keep_end: bool = False) -> str:

@@ -280,3 +280,35 @@ ZOO = {
     "functional_two_outputs": functional_two_outputs,
     "tf_function_step": tf_function_step,
 }
+
+
+def autograph_if_for():
+    """A @tf.function with autograph: a Python `if` on a tensor and a `for` over tf.range."""
+    w = tf.Variable(tf.random.stateless_normal((6, 3), seed=(3, 4)), name="w")
+    opt = keras.optimizers.Adam(0.01)
+    opt.build([w])
+    x, y = _data()
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            p = tf.matmul(x, w)
+            loss = tf.reduce_mean(tf.square(p - y))
+            if loss > 0.5:
+                loss = loss * 0.5
+            else:
+                loss = loss + 0.1
+            acc = tf.constant(0.0)
+            for i in tf.range(3):
+                acc = acc + tf.reduce_sum(p) * tf.cast(i, tf.float32) * 1e-3
+            loss = loss + acc
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return loss
+
+    fn = tf.function(step)
+    fresh = tf.function(step)
+    xt, yt = tf.constant(x), tf.constant(y)
+    return Case(None, lambda: fn(xt, yt), root="step", target=fn,
+                state=lambda: [w, *opt.variables], run_graph=lambda: fresh(xt, yt))
+
+
+ZOO["autograph_if_for"] = autograph_if_for
