@@ -229,7 +229,8 @@ def graph_only(index: GraphIndex, eager_ops: list[EagerOp]) -> list[tuple[NamedO
     for op in index.ops:
         if op.op_type in TRIVIAL_OPS or (op.call_site, op.op_type) in seen:
             continue
-        if op.op_type in CONTROL_FLOW_OPS or op.op_type.startswith("TensorList"):
+        if op.op_type in CONTROL_FLOW_OPS or op.op_type.startswith("TensorList") or \
+                op.op_type == "EmptyTensorList":
             reason = "control-flow construct: eager execution runs its body op by op"
         elif any("grad" in name for name in op.path):
             reason = "gradient of control flow: built by the graph's gradient function"
@@ -237,7 +238,16 @@ def graph_only(index: GraphIndex, eager_ops: list[EagerOp]) -> list[tuple[NamedO
             reason = "in a branch or loop body that did not run eagerly"
         elif op.call_site is None:
             reason = "made without a generated op wrapper"
+        elif op.op_type == "ReadVariableOp" and len(op.call_site[0]) > 1:
+            reason = ("variable read inside another op: eager execution reads it within "
+                      "that op, with no op of its own")
+        elif op.op_type == "IdentityN":
+            reason = "graph-only grouping op (tf.identity_n)"
+        elif op.op_name.startswith("gradient_tape/"):
+            reason = ("shape arithmetic of a gradient function: it branches on eager vs "
+                      "graph and on static shapes")
         else:
-            reason = "graph-only code path (TensorFlow branches on eager vs graph and on static shapes)"
+            reason = ("graph-only code path (TensorFlow branches on eager vs graph and on "
+                      "static shapes)")
         out.append((op, reason))
     return out
