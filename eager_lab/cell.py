@@ -39,6 +39,11 @@ _RUN_CODE = InteractiveShell.run_code.__code__
 
 VARIABLES_REASON = "the cell creates tf.Variables; tracing it again would create them twice"
 NOT_TRACED_REASON = "not traced (--no-trace): the cell was only run eagerly"
+#: Eager ops recorded per cell; a cell running more (a training loop) is recorded in part.
+MAX_CELL_OPS = 10_000
+TOO_MANY_OPS_REASON = ("not traced: the cell ran more than {max_ops} eager ops (a training "
+                       "loop?); only the first were recorded. Capture the step instead: "
+                       "%%eager_debug model, or eager_lab.capture(step_fn)")
 
 
 class _CellCreatesVariables(Exception):
@@ -71,11 +76,53 @@ class _CellTrace:
         return None
 
 
+class _TraceCapture(OpCapture):
+    """OpCapture for the trace that still sees outputs when another callback ran first.
+
+    TensorFlow chains graph-op callbacks: each is handed what the previous one returned,
+    and a callback that returns None (OpCapture does) hands None on. With a
+    ``%eager_debug model`` capture open, its callback is registered first, so this one
+    looks the outputs up in the graph, and returns them for whoever comes next.
+    """
+
+    def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
+        if graph is not None and outputs is None and self.tracing and op_name:
+            try:
+                outputs = tuple(graph.get_operation_by_name(op_name).outputs)
+            except (KeyError, ValueError):
+                outputs = None
+        super().callback(op_type, inputs, attrs, outputs, op_name=op_name, graph=graph)
+        return outputs if graph is not None else None
+
+
 class _NoTrace:
-    """Stands in for _StepGraphs when tracing is switched off."""
+    """Stands in for _StepGraphs when the cell is not traced; ``reason`` says why."""
+
+    def __init__(self, reason: str | None):
+        self.reason = reason
 
     def index_for(self, key, specs, quiet_owner=None):
-        return None, NOT_TRACED_REASON
+        return None, self.reason
+
+
+class _CellOpCapture(OpCapture):
+    """The cell's eager ops, at most ``max_ops`` of them.
+
+    A training loop in a cell would otherwise keep every output of every iteration alive
+    until the cell ends (the value budget applies only once the step is complete), and
+    tracing it would unroll the whole loop. Past the limit, ops are only counted.
+    """
+
+    def __init__(self, entry_code, max_ops: int):
+        super().__init__(entry_code)
+        self.max_ops = max_ops
+        self.skipped = 0
+
+    def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
+        if graph is None and self.recording and len(self.eager_ops) >= self.max_ops:
+            self.skipped += 1
+            return None
+        return super().callback(op_type, inputs, attrs, outputs, op_name=op_name, graph=graph)
 
 
 class CellRecording(Recording):
@@ -84,6 +131,7 @@ class CellRecording(Recording):
     def __init__(self, label: str, memory_budget: int | None):
         super().__init__(_no_step, memory_budget=memory_budget)
         self.label = label
+        self.skipped_ops = 0   # eager ops past MAX_CELL_OPS, counted but not recorded
 
     def __repr__(self) -> str:
         return f"<eager_lab Recording of {self.label}: {len(self.steps)} step(s)>"
@@ -205,17 +253,35 @@ def _stop_reason(err: BaseException, cell_file: str) -> tuple[str, int | None]:
     return f"tracing the cell stopped{where}: {type(err).__name__}: {text}{hint}", line
 
 
+def _forget_cached_call_sites() -> None:
+    """Drop callsite's cache of resolved stacks before a cell is named.
+
+    The cache is keyed by code objects, and CPython's code equality ignores
+    ``co_filename``: the same statements in two cells (say, with and without
+    ``--no-trace`` on the magic line, which is a comment in the code that runs) are
+    "equal" code, so one run could resolve to the other cell's file name and its eager
+    and graph call sites would no longer meet. Within one cell run the cache is
+    consistent again. (Reported to callsite's owner: keying by identity fixes it there.)
+    """
+    from . import callsite
+    cache = getattr(callsite, "_canonical_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
 def run_cell(shell, source: str, *, trace: bool = True,
-             memory_budget: int | None = DEFAULT_MEMORY_BUDGET, label: str = "cell"):
+             memory_budget: int | None = DEFAULT_MEMORY_BUDGET, label: str = "cell",
+             max_ops: int = MAX_CELL_OPS):
     """Run ``source`` as a cell, recording its eager ops, then name them by tracing it.
 
     Returns ``(execution_result, recording)``; the recording is also ``eager_lab.last``.
+    Naming never hides the cell's own outcome: if it fails, the tensors stay unnamed.
     """
     import eager_lab
 
     recording = CellRecording(label, memory_budget)
     before = dict(shell.user_ns)
-    eager = OpCapture(_RUN_CODE)
+    eager = _CellOpCapture(_RUN_CODE, max_ops)
     eager.recording = True
     eager.enable()
     try:
@@ -224,34 +290,50 @@ def run_cell(shell, source: str, *, trace: bool = True,
         eager.recording = False
         eager.disable()
     ops = eager.take_eager_ops()
-    failure = result.error_in_exec
-    failing = _failing_op(failure)
+    failing = _failing_op(result.error_in_exec)
     if failing is not None:
         ops.append(failing)
+    recording.skipped_ops = eager.skipped
 
-    step = Step(0, error=failure)
-    cell_file = ops[0].stack[-1][0].co_filename if ops and ops[0].stack else None
-    cell_trace = None
-    if trace and cell_file is not None:
-        code = _compile_like_ipython(shell, source, cell_file)
-        cell_trace = _CellTrace(code, _scratch(before)) if code is not None else None
-    if cell_trace is None:
-        recording._finish(step, ops, _NoTrace(), "cell", ((), {}), None, None)
-    else:
-        graph_capture = OpCapture(_ENTRY_CODE)
-        graphs = _StepGraphs(cell_trace, graph_capture)
-        after = dict(shell.user_ns)
-        graph_capture.enable()
-        try:
-            with _quiet_display(shell):
-                recording._finish(step, ops, graphs, "cell", ((), {}), None, None)
-        finally:
-            graph_capture.disable()
-            _restore_namespace(shell.user_ns, after)
-        if cell_trace.stopped is not None:
-            _explain_stop(step, ops, cell_trace.stopped, cell_file)
+    reason = None if trace else NOT_TRACED_REASON
+    if eager.skipped:
+        reason = TOO_MANY_OPS_REASON.format(max_ops=max_ops)
+    step = Step(0, error=result.error_in_exec)
+    try:
+        _name_ops(shell, recording, step, ops, source, before, reason)
+    except Exception as err:  # noqa: BLE001 - a naming bug must not break the notebook
+        if not any(s is step for s in recording.steps):
+            why = f"eager_lab could not name this cell: {type(err).__name__}: {err}"
+            recording._finish(step, ops, _NoTrace(why), "cell", ((), {}), None, None)
     eager_lab.last = recording
     return result, recording
+
+
+def _name_ops(shell, recording, step, ops, source, before, reason) -> None:
+    """Trace the cell and name ``ops`` by it (or leave them unnamed with ``reason``)."""
+    _forget_cached_call_sites()
+    cell_file = ops[0].stack[-1][0].co_filename if ops and ops[0].stack else None
+    code = None
+    if reason is None and cell_file is not None:
+        code = _compile_like_ipython(shell, source, cell_file)
+        if code is None:
+            reason = "not traced: the cell's source could not be compiled again"
+    if code is None:
+        recording._finish(step, ops, _NoTrace(reason), "cell", ((), {}), None, None)
+        return
+    cell_trace = _CellTrace(code, _scratch(before))
+    graph_capture = _TraceCapture(_ENTRY_CODE)
+    graphs = _StepGraphs(cell_trace, graph_capture)
+    after = dict(shell.user_ns)
+    graph_capture.enable()
+    try:
+        with _quiet_display(shell):
+            recording._finish(step, ops, graphs, "cell", ((), {}), None, None)
+    finally:
+        graph_capture.disable()
+        _restore_namespace(shell.user_ns, after)
+    if cell_trace.stopped is not None:
+        _explain_stop(step, ops, cell_trace.stopped, cell_file)
 
 
 def _compile_like_ipython(shell, source: str, cell_file: str):

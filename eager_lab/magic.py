@@ -89,6 +89,30 @@ def _is_model_or_function(obj) -> bool:
     return isinstance(obj, keras.Model)
 
 
+class CellRaised(Exception):
+    """The cell run by ``%%eager_debug`` raised; IPython already showed its traceback.
+
+    Raised again by the magic so that the notebook cell counts as failed ("Run All",
+    nbconvert and papermill stop there), shown as one line instead of a second
+    traceback. ``original`` is the cell's exception; ``%debug`` opens that one.
+    """
+
+    def __init__(self, original: BaseException):
+        text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        super().__init__(f"the cell raised {type(original).__name__}: {text}"[:300])
+        self.original = original
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"eager_debug: the cell raised {type(self.original).__name__} (its traceback "
+                "and the recorded tensors are above; %debug opens it)"]
+
+
+def _raise_if_failed(result) -> None:
+    error = result.error_before_exec or result.error_in_exec
+    if error is not None:
+        raise CellRaised(error)
+
+
 class _Live:
     """``%eager_debug model``: one capture held open across cells."""
 
@@ -148,6 +172,17 @@ class EagerDebugMagics(Magics):
     def __init__(self, shell):
         super().__init__(shell)
         self.live: _Live | None = None
+        shell.events.register("post_run_cell", self._point_debugger_at_cell_error)
+
+    def _point_debugger_at_cell_error(self, result=None) -> None:
+        """After a CellRaised, make ``sys.last_*`` (what %debug reads) the cell's error."""
+        error = getattr(result, "error_in_exec", None)
+        if isinstance(error, CellRaised):
+            original = error.original
+            sys.last_type, sys.last_value = type(original), original
+            sys.last_traceback = original.__traceback__
+            if hasattr(sys, "last_exc"):
+                sys.last_exc = original
 
     @magic_arguments()
     @argument("target", nargs="?", default=None,
@@ -234,22 +269,29 @@ class EagerDebugMagics(Magics):
         recording = self._recording_for(args.target, steps, budget)
         self._enter(recording.__enter__, args.target)
         try:
-            self._run_nested(source)
+            result = self._run_nested(source)
         finally:
             recording.__exit__(None, None, None)
         self._show(recording, args, max_rows)
+        _raise_if_failed(result)
 
     def _plain_cell(self, source: str, trace: bool, budget, max_rows) -> None:
-        from .cell import run_cell
+        from .cell import MAX_CELL_OPS, run_cell
         count = self.shell.execution_count - 1
         label = f"cell {count}"
         self._pause_live(True)
         try:
-            _, recording = run_cell(self.shell, source, trace=trace, memory_budget=budget,
-                                    label=label)
+            result, recording = run_cell(self.shell, source, trace=trace,
+                                         memory_budget=budget, label=label)
         finally:
             self._pause_live(False)
-        display(render(recording, max_rows=max_rows, expr="eager_lab.last", title=label))
+        notes = []
+        if recording.skipped_ops:
+            notes.append(f"only the first {MAX_CELL_OPS} eager ops were recorded; "
+                         f"{recording.skipped_ops} more ran")
+        display(render(recording, max_rows=max_rows, expr="eager_lab.last", title=label,
+                       notes=notes))
+        _raise_if_failed(result)
 
     def _run_nested(self, source: str):
         from .cell import run_nested
@@ -342,6 +384,10 @@ class EagerDebugMagics(Magics):
                              f"{type(err).__name__}: {err}") from None
 
     def close(self) -> None:
+        try:
+            self.shell.events.unregister("post_run_cell", self._point_debugger_at_cell_error)
+        except ValueError:
+            pass
         if self.live is not None:
             live, self.live = self.live, None
             live.stop()

@@ -33,6 +33,7 @@ _SHORT_REASONS = (
     ("tracing the cell stopped", "trace stopped"),
     ("the op failed", "op failed"),
     ("not traced", "not traced"),
+    ("eager_lab could not name", "naming failed"),
 )
 
 
