@@ -13,11 +13,6 @@ from pathlib import Path
 from . import __version__
 from ._quiet_import import import_tensorflow
 
-try:
-    from .table import render as render_table
-except ImportError:  # eager_lab.table is being written: until then, the plain table below
-    render_table = None
-
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -35,44 +30,12 @@ def _demo_module() -> dict:
     return namespace
 
 
-def _summary_line(t) -> str:
-    try:
-        return t.summary.line()
-    except Exception as err:  # noqa: BLE001 - one bad summary must not hide the table
-        return f"{t.dtype}{list(t.shape or ())} (no summary: {err})"
-
-
-def _nonfinite(t) -> bool:
-    try:
-        return not t.summary.finite
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def _source(t) -> str:
     src = t.source
     if src is None:
         return ""
     where = f"cell {src.cell}" if src.cell is not None else os.path.basename(src.file)
     return f"{where}:{src.line} {src.function}"
-
-
-def _table(tensors) -> str:
-    """A plain-text table: graph name, op, shape×dtype, statistics, source."""
-    rows = [("graph name", "op", "shape×dtype", "summary", "source")]
-    for t in tensors:
-        if t is None:
-            rows.append(("…", "", "", "", ""))
-            continue
-        shape, _, stats = _summary_line(t).partition(" ")
-        rows.append((t.name or "—", t.op_type, shape, stats, _source(t)))
-    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((48, 24, 16, 48, 60))]
-
-    def fit(text, width):
-        return text if len(text) <= width else text[:width - 1] + "…"
-    lines = ["  ".join(fit(c, w).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
@@ -82,6 +45,7 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
     import numpy as np
 
     import eager_lab
+    from eager_lab.table import render
 
     _say("Building the model…")
     keras.utils.set_random_seed(0)
@@ -103,11 +67,11 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
     shown, first_bad = len(rec.steps) - 1, None
     for position, step in enumerate(rec.steps):
         named = sum(t.name is not None for t in step.tensors)
-        bad = next((t for t in step.tensors if _nonfinite(t)), None)
+        bad = step.first_nonfinite()
         if bad is not None and first_bad is None:
             shown, first_bad = position, bad
         found = (f"first NaN/Inf: {bad.name or '(unnamed)'} ({bad.op_type}) "
-                 f"{_summary_line(bad)} at {_source(bad)}" if bad is not None else "no NaN/Inf")
+                 f"{bad.summary.line()} at {_source(bad)}" if bad is not None else "no NaN/Inf")
         print(f"rec.steps[{position}]: {len(step.tensors)} tensors, {named} named; {found}")
 
     step = rec.steps[shown]
@@ -116,12 +80,7 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
         limit = max(limit, first_bad.index + 3)
     print(f"\nrec.steps[{shown}], in execution order"
           f"{'' if limit is None else f' (first {limit} rows; --all shows every one)'}:\n")
-    if render_table is not None:
-        print(render_table(step, max_rows=limit, expr=f"rec.steps[{shown}]").text())
-    else:
-        tensors = step.tensors if limit is None else step.tensors[:limit]
-        print(_table(tensors + ([None] if len(step.tensors) > len(tensors) else [])))
-        print("— is an eager-only op, with no twin in the graph (record.unnamed_reason says why).")
+    print(render(step, max_rows=limit, expr=f"rec.steps[{shown}]").text())
     example = next((t.name for t in step.tensors if t.name and t.op_type == "Mean"),
                    next((t.name for t in step.tensors if t.name), "mul_1:0"))
     print("\nNext:" + ("" if make_nan else
