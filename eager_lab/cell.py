@@ -13,7 +13,9 @@ A cell is run twice, and both runs must report the same call sites for the same 
 
 Module code is named ``<module>`` in both runs and its lines are the cell's lines, so the
 frames are equal as ``(file, function, line)``; functions defined in the cell are
-re-defined from the same source and match too. No code object needs renaming.
+re-defined from the same source and match too. No code object needs renaming, and it
+does not matter that IPython compiles each top-level statement as its own code object
+while the trace compiles the cell as one: call sites compare frames, not code objects.
 
 The trace re-runs the cell's Python code, so it is fenced in: it runs in a copy of the
 namespace (the notebook's names are restored afterwards), its printing and displays are
@@ -35,6 +37,7 @@ from .records import Step
 from .session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs
 
 # IPython's run_code execs each piece of a cell: the frame right above the cell's code.
+# The base class's: a shell subclass that overrides run_code still ends up calling it.
 _RUN_CODE = InteractiveShell.run_code.__code__
 
 VARIABLES_REASON = "the cell creates tf.Variables; tracing it again would create them twice"
@@ -180,24 +183,31 @@ def _restore_namespace(namespace: dict, snapshot: dict) -> None:
 
 
 def run_nested(shell, source: str):
-    """``shell.run_cell(source)`` from inside a running cell, with the cell number right.
+    """``shell.run_cell(source)`` from inside a running cell, under the cell's own number.
 
-    A nested run is compiled under the *next* execution count (the outer cell has already
-    counted itself); tensor sources would say ``cell 6`` in cell 5. The pseudo-file is
-    mapped back to the count the user sees.
+    IPython compiles a cell under ``shell.execution_count``, which the outer cell has
+    already advanced past itself: a nested run would be "In[6]" in cell 5 (tracebacks,
+    and the ``cell N`` of tensor sources). The compiler's ``cache`` is given the outer
+    cell's number for the duration of the run.
     """
-    result = shell.run_cell(source, store_history=False)
     compiler = shell.compile
-    mapping = getattr(compiler, "_filename_map", None)
-    if isinstance(mapping, dict):
-        try:
-            name = compiler.get_code_name(source, shell.transform_cell(source),
-                                          shell.execution_count)
-        except Exception:  # noqa: BLE001 - only cosmetics depend on it
-            name = None
-        if name is not None and mapping.get(name) == shell.execution_count:
-            mapping[name] = shell.execution_count - 1
-    return result
+    outer = shell.execution_count - 1       # what IPython's displayhook calls Out[...]
+    own = vars(compiler).get("cache")
+    original = compiler.cache
+
+    def cache(transformed_code, number=0, raw_code=None):
+        if number == outer + 1:
+            number = outer
+        return original(transformed_code, number, raw_code=raw_code)
+
+    compiler.cache = cache
+    try:
+        return shell.run_cell(source, store_history=False)
+    finally:
+        if own is None:
+            del compiler.cache
+        else:
+            compiler.cache = own
 
 
 _OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
@@ -317,7 +327,8 @@ def _name_ops(shell, recording, step, ops, source, before, reason) -> None:
     if reason is None and cell_file is not None:
         code = _compile_like_ipython(shell, source, cell_file)
         if code is None:
-            reason = "not traced: the cell's source could not be compiled again"
+            reason = ("not traced: the cell could not be compiled as one block of code "
+                      "(top-level await?)")
     if code is None:
         recording._finish(step, ops, _NoTrace(reason), "cell", ((), {}), None, None)
         return

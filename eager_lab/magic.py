@@ -143,8 +143,12 @@ class _Live:
         self.show_new()
 
     def post_run_cell(self, result=None) -> None:
-        if not self.paused:
+        if self.paused:
+            return
+        try:
             self.show_new()
+        except Exception as err:  # noqa: BLE001 - a display bug must not flood every cell
+            _error_line(f"could not show the recorded steps: {type(err).__name__}: {err}")
 
     def show_new(self) -> None:
         steps = self.recording.steps

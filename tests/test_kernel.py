@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def kernel(tmp_path_factory):
         "display_name": "eager_lab test kernel",
         "language": "python",
     }))
+    runtime = tmp_path_factory.mktemp("runtime")   # connection file: not in $HOME
     env = dict(os.environ)
     env.update({
+        "JUPYTER_RUNTIME_DIR": str(runtime),
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p),
         "IPYTHONDIR": str(tmp_path_factory.mktemp("ipython")),
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -41,7 +44,8 @@ def kernel(tmp_path_factory):
         "CUDA_VISIBLE_DEVICES": "",  # the table's content does not depend on a GPU
     })
     manager = KernelManager(kernel_name=KERNEL_NAME,
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]),
+                            connection_file=str(runtime / "kernel-eager-lab-test.json"))
     manager.start_kernel(env=env, cwd=str(ROOT))
     client = manager.client()
     client.start_channels()
@@ -84,7 +88,9 @@ def test_failing_cell_fails_the_request_and_still_shows_the_table(kernel):
     reply, messages = execute(kernel, "%%eager_debug\na = tf.ones((2, 3))\ntf.matmul(a, a)")
     assert reply["content"]["status"] == "error"
     errors = outputs(messages, "error")
-    assert errors[0]["ename"] == "InvalidArgumentError"      # the user's own traceback
+    assert errors[0]["ename"] == "InvalidArgumentError"      # the user's own traceback,
+    traceback = re.sub(r"\x1b\[[0-9;]*m", "", "".join(errors[0]["traceback"]))
+    assert f"In[{reply['content']['execution_count']}], line 3" in traceback  # its number
     assert len(errors[-1]["traceback"]) == 1                  # then one line, no second one
     (table,) = outputs(messages, "display_data")
     assert "raised InvalidArgumentError" in table["data"]["text/plain"]

@@ -216,6 +216,7 @@ def test_failing_cell_shows_error_and_table(ip):
     # The notebook cell fails (Run All stops), with the user's traceback shown once.
     assert not ran.result.success
     assert ran.stdout.count("Traceback") == 1 and "b = tf.matmul(a, a)" in ran.stdout
+    assert f"In[{ran.result.execution_count}], line 3" in ran.stdout
     assert "eager_debug: the cell raised InvalidArgumentError" in ran.stdout
     # %debug would open the cell's own error, not the magic's.
     assert sys.last_value is ran.result.error_in_exec.original
