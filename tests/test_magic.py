@@ -414,6 +414,17 @@ def test_line_magic_across_cells(model_ip):
     assert "not recording" in run(ip, "%eager_debug off").stdout
 
 
+def test_line_magic_all_shows_each_step(model_ip):
+    run(model_ip, "%eager_debug model --all --rows 2")
+    try:
+        ran = run(model_ip, "model.train_on_batch(x, y)\nmodel.train_on_batch(x, y)")
+    finally:
+        run(model_ip, "%eager_debug off")
+    (text,) = ran.texts
+    assert text.startswith("step 0 ·") and "\n\nstep 1 ·" in text
+    assert text.count(" more rows (eager_lab.last.steps[") == 2
+
+
 def test_line_magic_status_and_usage(ip):
     ran = run(ip, "%eager_debug")
     assert "not recording" in ran.stdout and "%%eager_debug [model]" in ran.stdout
