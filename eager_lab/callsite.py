@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import sysconfig
-from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from . import _tf_private
@@ -69,9 +69,22 @@ def _norm(filename: str) -> str:
     return filename.replace("\\", "/")
 
 
-@lru_cache(maxsize=None)
+# Caches are keyed by id(code), with the code object kept in the value so the id stays
+# unique: code objects compare equal across files (co_filename is not part of equality),
+# so two cells with the same statements would otherwise share an entry.
+_kinds: dict[int, tuple] = {}
+_user: dict[int, tuple] = {}
+
+
 def _kind(code) -> str:
     """'gen' (a generated op wrapper), 'skip' (mode-dependent) or 'keep'."""
+    hit = _kinds.get(id(code))
+    if hit is None:
+        hit = _kinds[id(code)] = (code, _classify(code))
+    return hit[1]
+
+
+def _classify(code) -> str:
     filename = _norm(code.co_filename)
     if _GEN_OPS.search(filename) and "tensorflow/" in filename:
         return "gen"
@@ -80,9 +93,14 @@ def _kind(code) -> str:
     return "keep"
 
 
-@lru_cache(maxsize=None)
 def is_user_code(code) -> bool:
-    filename = _norm(code.co_filename)
+    hit = _user.get(id(code))
+    if hit is None:
+        hit = _user[id(code)] = (code, _is_user_file(_norm(code.co_filename)))
+    return hit[1]
+
+
+def _is_user_file(filename: str) -> bool:
     if any(part in filename for part in _LIBRARY_PARTS):
         return False
     if filename.startswith("<frozen") or filename.startswith(_STDLIB):
@@ -90,9 +108,19 @@ def is_user_code(code) -> bool:
     return not filename.startswith(tuple(_norm(p) for p in _STDLIB))
 
 
-@lru_cache(maxsize=65536)
 def line_of(code, lasti: int) -> int:
     """Line number of bytecode offset ``lasti`` in ``code`` (what ``frame.f_lineno`` gives)."""
+    key = (id(code), lasti)
+    hit = _lines.get(key)
+    if hit is None:
+        hit = _lines[key] = (code, _line_of(code, lasti))
+    return hit[1]
+
+
+_lines: dict[tuple, tuple] = {}
+
+
+def _line_of(code, lasti: int) -> int:
     for start, end, line in code.co_lines():
         if start <= lasti < end:
             return line if line is not None else code.co_firstlineno
@@ -121,6 +149,7 @@ def raw_stack(frame, stop_code, watch_code=None):
 
 
 _canonical_cache: dict = {}
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def canonical(raw: tuple) -> tuple | None:
@@ -128,10 +157,11 @@ def canonical(raw: tuple) -> tuple | None:
 
     The result is ``(gen_function, Frame, Frame, ...)``, innermost frame first.
     """
-    try:
-        return _canonical_cache[raw]
-    except KeyError:
-        pass
+    # Keyed by code ids and offsets (cheap to hash; code objects hash by content).
+    key = (tuple(map(id, map(_first, raw))), tuple(map(_second, raw)))
+    hit = _canonical_cache.get(key)
+    if hit is not None:
+        return hit[1]
     # Inner to outer. The generated-op frames name the op. More than one means the op was
     # made while converting an input of another op (a variable read inside ``bias_add``):
     # the frames between them are conversion machinery that differs by mode (eager
@@ -157,7 +187,7 @@ def canonical(raw: tuple) -> tuple | None:
         result = (names, *outer)
     if len(_canonical_cache) > 200_000:
         _canonical_cache.clear()
-    _canonical_cache[raw] = result
+    _canonical_cache[key] = (raw, result)  # raw keeps the code objects (and ids) alive
     return result
 
 

@@ -10,7 +10,6 @@ once per step, after the step.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import NamedTuple
 
 from . import _tf_private
@@ -45,7 +44,6 @@ class OpCapture:
         self.tracing = False       # graph ops are kept only while eager_lab traces
         self.eager_ops: list[EagerOp] = []
         self.graph_ops: list[GraphOp] = []
-        self._busy = threading.local()
         self._registered = False
 
     def enable(self) -> None:
@@ -67,17 +65,18 @@ class OpCapture:
         return ops
 
     def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
+        # Always hand `outputs` on: TensorFlow passes each callback what the previous one
+        # returned and treats a final None as "keep the originals", so returning None
+        # would hide outputs from (or undo the instrumentation of) tfdbg2 and others.
         del attrs  # Unused: names and values come from the outputs.
         if graph is None:
             if not self.recording:
-                return None
+                return outputs
         elif not self.tracing:
-            return None
-        if getattr(self._busy, "on", False):  # an op run by eager_lab itself
-            return None
+            return outputs
         stack, grad_frame = raw_stack(sys._getframe(1), self.entry_code, _GRADIENT_CODE)
         if stack is None:  # not inside a step (e.g. Keras' symbolic build graphs)
-            return None
+            return outputs
         if isinstance(op_type, bytes):
             op_type = op_type.decode()
         if graph is None:
@@ -93,7 +92,7 @@ class OpCapture:
             forward = _graph_forward(grad_frame) if grad_frame is not None else None
             self.graph_ops.append(GraphOp(op_type, op_name, graph, tuple(outputs or ()),
                                           stack, forward))
-        return None
+        return outputs
 
 
 def _graph_forward(grad_frame) -> tuple | None:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import difflib
+import math
 import linecache
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
+from . import _tf_private
 from .callsite import Frame, user_frame
 from .summary import Summary, summarize
 
@@ -54,8 +57,8 @@ class TensorRecord:
     """One output of one eager op of a step.
 
     ``name`` is the graph tensor name (``"mul_1:0"``) or None, with ``unnamed_reason``.
-    ``value`` is a numpy array, or None once the memory budget dropped it; ``summary``
-    is always kept.
+    ``value`` is a read-only numpy array (``.copy()`` it to modify), or None once the
+    memory budget dropped it; ``summary`` is always kept.
     """
 
     __slots__ = ("index", "op_index", "op_type", "op_name", "slot", "name", "graph",
@@ -72,10 +75,14 @@ class TensorRecord:
         self.graph: str | None = None
         self.unnamed_reason: str | None = None
         self.error: str | None = None
-        self.shape = tuple(tensor.shape) if tensor is not None else None
-        self.dtype = tensor.dtype.name if tensor is not None else None
-        size = int(np.prod(self.shape)) if self.shape is not None else 0
-        self.nbytes = size * (tensor.dtype.size if tensor is not None else 0)
+        if tensor is not None:
+            self.shape = tuple(tensor.shape)
+            dtype = tensor.dtype
+            self.dtype = dtype.name
+            self.nbytes = math.prod(self.shape) * dtype.size
+        else:
+            self.shape = self.dtype = None
+            self.nbytes = 0
         self._tensor = tensor
         self._value = None
         self._summary: Summary | None = None
@@ -142,7 +149,7 @@ def _to_numpy(tensor) -> np.ndarray | None:
     if tensor.dtype.name in ("resource", "variant"):
         return None
     try:
-        array = tensor.numpy()
+        array = _tf_private.host_view(tensor)
     except Exception:  # noqa: BLE001 - e.g. a tensor on a device without host copy
         return None
     if array.dtype.kind == "V":  # bfloat16 and other ml_dtypes: summarize as float32
@@ -167,9 +174,18 @@ class Step:
     index: int
     tensors: list[TensorRecord] = field(default_factory=list)
     error: BaseException | None = None
-    graph_only: list[GraphOnlyTensor] = field(default_factory=list)
     naming_error: str | None = None
     signature: str | None = None
+    # Computed on first use: most steps are never asked (costs ~2 ms per step).
+    _graph_only: "list[GraphOnlyTensor] | Callable[[], list[GraphOnlyTensor]]" = field(
+        default_factory=list, repr=False)
+
+    @property
+    def graph_only(self) -> list[GraphOnlyTensor]:
+        """Graph tensors with no eager twin in this step, each with the reason."""
+        if callable(self._graph_only):
+            self._graph_only = self._graph_only()
+        return self._graph_only
 
     def __getitem__(self, name: str) -> TensorRecord:
         """The first tensor named ``name`` (a loop body's tensor repeats per iteration)."""

@@ -280,7 +280,7 @@ class Recording:
         step.tensors = records
         step.naming_error = error
         if index is not None:
-            step.graph_only = [
+            step._graph_only = lambda: [
                 GraphOnlyTensor(f"{g.op_name}:{slot}", g.op_type, "/".join(g.path) or None, why)
                 for g, why in graph_only(index, ops) for slot in range(len(g.dtypes))
             ]

@@ -107,7 +107,7 @@ def _histogram(finite: np.ndarray, lo: float, hi: float):
 
 def summarize(array: np.ndarray | None, dtype: str, shape: tuple) -> Summary:
     """Summary of a numpy array (``None`` for tensors without numeric values)."""
-    size = int(np.prod(shape)) if shape is not None else 0
+    size = math.prod(shape) if shape is not None else 0
     if array is None or array.dtype.kind not in "biufc" or array.size == 0:
         return Summary(dtype=dtype, shape=shape, size=size)
     flat = array.reshape(-1)
@@ -117,8 +117,11 @@ def summarize(array: np.ndarray | None, dtype: str, shape: tuple) -> Summary:
         flat = flat.view(np.uint8)
     nan = pos_inf = neg_inf = 0
     if flat.dtype.kind == "f":
-        total = float(np.add.reduce(flat, dtype=np.float64))
-        if not math.isfinite(total):  # only then look for the culprits element-wise
+        # A sum is NaN/Inf when an element is (or when float32 overflows): only then look
+        # for the culprits element-wise. Pairwise float32 summation is accurate enough
+        # for a mean and twice as fast as accumulating in float64.
+        total = float(np.add.reduce(flat, dtype=np.float32 if flat.dtype.itemsize < 4 else None))
+        if not math.isfinite(total):
             nan = int(np.count_nonzero(np.isnan(flat)))
             pos_inf = int(np.count_nonzero(flat == np.inf))
             neg_inf = int(np.count_nonzero(flat == -np.inf))
@@ -128,11 +131,14 @@ def summarize(array: np.ndarray | None, dtype: str, shape: tuple) -> Summary:
     else:
         finite = flat
         total = None
-    zeros = int(flat.size - np.count_nonzero(flat))
+    if flat.dtype.kind == "f":
+        zeros = int(np.count_nonzero(flat == 0))  # 5x faster than count_nonzero on floats
+    else:
+        zeros = int(flat.size - np.count_nonzero(flat))
     if finite.size == 0:
         return Summary(dtype=dtype, shape=shape, size=size, nan=nan, pos_inf=pos_inf,
                        neg_inf=neg_inf, zeros=zeros)
-    if total is None or finite is not flat:
+    if total is None or finite is not flat or not math.isfinite(total):
         total = float(np.add.reduce(finite, dtype=np.float64))
     lo, hi = float(finite.min()), float(finite.max())
     mean = total / finite.size
