@@ -26,15 +26,14 @@ unnamed with the reason.
 from __future__ import annotations
 
 import contextlib
-import re
 
 import tensorflow as tf
 from IPython.core.interactiveshell import InteractiveShell
 
 from .callsite import line_of
-from .op_capture import EagerOp, OpCapture
+from .op_capture import OpCapture
 from .records import Step
-from .session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs
+from .session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs, _failing_op
 
 # IPython's run_code execs each piece of a cell: the frame right above the cell's code.
 # The base class's: a shell subclass that overrides run_code still ends up calling it.
@@ -79,25 +78,6 @@ class _CellTrace:
         return None
 
 
-class _TraceCapture(OpCapture):
-    """OpCapture for the trace that still sees outputs when another callback ran first.
-
-    TensorFlow chains graph-op callbacks: each is handed what the previous one returned,
-    and a callback that returns None (OpCapture does) hands None on. With a
-    ``%eager_debug model`` capture open, its callback is registered first, so this one
-    looks the outputs up in the graph, and returns them for whoever comes next.
-    """
-
-    def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
-        if graph is not None and outputs is None and self.tracing and op_name:
-            try:
-                outputs = tuple(graph.get_operation_by_name(op_name).outputs)
-            except (KeyError, ValueError):
-                outputs = None
-        super().callback(op_type, inputs, attrs, outputs, op_name=op_name, graph=graph)
-        return outputs if graph is not None else None
-
-
 class _NoTrace:
     """Stands in for _StepGraphs when the cell is not traced; ``reason`` says why."""
 
@@ -124,7 +104,7 @@ class _CellOpCapture(OpCapture):
     def callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
         if graph is None and self.recording and len(self.eager_ops) >= self.max_ops:
             self.skipped += 1
-            return None
+            return outputs
         return super().callback(op_type, inputs, attrs, outputs, op_name=op_name, graph=graph)
 
 
@@ -210,27 +190,6 @@ def run_nested(shell, source: str):
             compiler.cache = own
 
 
-_OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
-
-
-def _failing_op(err: BaseException | None) -> EagerOp | None:
-    """The op the cell's exception came from, as an EagerOp without outputs."""
-    if err is None:
-        return None
-    found = _OP_IN_MESSAGE.search(str(err))
-    if not found:
-        return None
-    entries = []
-    tb = err.__traceback__
-    while tb is not None:
-        entries.append((tb.tb_frame.f_code, tb.tb_lasti))
-        tb = tb.tb_next
-    for i, (code, _) in enumerate(entries):
-        if code is _RUN_CODE:
-            return EagerOp(found.group(1), None, tuple(reversed(entries[i + 1:])))
-    return None
-
-
 def _module_line(stack, cell_file: str) -> int | None:
     """Line of the cell's ``<module>`` frame in a raw stack (innermost first)."""
     for code, lasti in reversed(stack):
@@ -263,22 +222,6 @@ def _stop_reason(err: BaseException, cell_file: str) -> tuple[str, int | None]:
     return f"tracing the cell stopped{where}: {type(err).__name__}: {text}{hint}", line
 
 
-def _forget_cached_call_sites() -> None:
-    """Drop callsite's cache of resolved stacks before a cell is named.
-
-    The cache is keyed by code objects, and CPython's code equality ignores
-    ``co_filename``: the same statements in two cells (say, with and without
-    ``--no-trace`` on the magic line, which is a comment in the code that runs) are
-    "equal" code, so one run could resolve to the other cell's file name and its eager
-    and graph call sites would no longer meet. Within one cell run the cache is
-    consistent again. (Reported to callsite's owner: keying by identity fixes it there.)
-    """
-    from . import callsite
-    cache = getattr(callsite, "_canonical_cache", None)
-    if isinstance(cache, dict):
-        cache.clear()
-
-
 def run_cell(shell, source: str, *, trace: bool = True,
              memory_budget: int | None = DEFAULT_MEMORY_BUDGET, label: str = "cell",
              max_ops: int = MAX_CELL_OPS):
@@ -300,7 +243,7 @@ def run_cell(shell, source: str, *, trace: bool = True,
         eager.recording = False
         eager.disable()
     ops = eager.take_eager_ops()
-    failing = _failing_op(result.error_in_exec)
+    failing = _failing_op(result.error_in_exec, _RUN_CODE) if result.error_in_exec else None
     if failing is not None:
         ops.append(failing)
     recording.skipped_ops = eager.skipped
@@ -321,7 +264,6 @@ def run_cell(shell, source: str, *, trace: bool = True,
 
 def _name_ops(shell, recording, step, ops, source, before, reason) -> None:
     """Trace the cell and name ``ops`` by it (or leave them unnamed with ``reason``)."""
-    _forget_cached_call_sites()
     cell_file = ops[0].stack[-1][0].co_filename if ops and ops[0].stack else None
     code = None
     if reason is None and cell_file is not None:
@@ -333,7 +275,7 @@ def _name_ops(shell, recording, step, ops, source, before, reason) -> None:
         recording._finish(step, ops, _NoTrace(reason), "cell", ((), {}), None, None)
         return
     cell_trace = _CellTrace(code, _scratch(before))
-    graph_capture = _TraceCapture(_ENTRY_CODE)
+    graph_capture = OpCapture(_ENTRY_CODE)
     graphs = _StepGraphs(cell_trace, graph_capture)
     after = dict(shell.user_ns)
     graph_capture.enable()

@@ -141,8 +141,11 @@ def _restore_python_state(owner, saved: dict) -> None:
 _OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
 
 
-def _failing_op(err: BaseException) -> EagerOp | None:
-    """The op an exception came from, as an EagerOp without outputs, or None."""
+def _failing_op(err: BaseException, entry_code=_ENTRY_CODE) -> EagerOp | None:
+    """The op an exception came from, as an EagerOp without outputs, or None.
+
+    Its stack is read from the traceback, cut at the frame running ``entry_code``.
+    """
     found = _OP_IN_MESSAGE.search(str(err))
     if not found:
         return None
@@ -152,7 +155,7 @@ def _failing_op(err: BaseException) -> EagerOp | None:
         entries.append((tb.tb_frame.f_code, tb.tb_lasti))
         tb = tb.tb_next
     for i, (code, _) in enumerate(entries):
-        if code is _ENTRY_CODE:
+        if code is entry_code:
             return EagerOp(found.group(1), None, tuple(reversed(entries[i + 1:])))
     return None
 
