@@ -12,6 +12,7 @@ import io
 import re
 import sys
 import threading
+import weakref
 from typing import Any, Callable, Iterable
 
 import tensorflow as tf
@@ -303,7 +304,6 @@ def _set_last(recording: Recording) -> None:
 
 # -- hooks: how steps of each kind of target are intercepted ---------------------------
 def _check_keras_model(target) -> bool:
-    module = type(target).__module__ or ""
     names = [c.__module__ for c in type(target).__mro__]
     if any(n.startswith("tf_keras") or n.startswith("keras.engine") or
            n.startswith("tensorflow.python.keras") for n in names):
@@ -321,7 +321,6 @@ def _check_keras_model(target) -> bool:
                 f"eager_lab needs Keras' TensorFlow backend; this Keras uses "
                 f"{keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow).")
         return True
-    del module
     return False
 
 
@@ -335,7 +334,9 @@ def _hooks_for(target, recording: Recording):
         f"callable); got {type(target).__name__}.")
 
 
-_model_graphs: "dict[int, tuple[Any, _StepGraphs]]" = {}
+# Traced graphs per model, reused by later captures. Weak keys, and the traced function
+# reaches the model only through a weak reference, so a captured model can still be freed.
+_model_graphs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class _ModelHooks:
@@ -351,19 +352,23 @@ class _ModelHooks:
     def _graphs(self, train_step) -> _StepGraphs:
         # Cached per model, train_step and optimizer: users capture the same model often,
         # and tracing costs about two eager steps.
-        fingerprint = (getattr(train_step, "__func__", train_step), id(self.model.optimizer),
-                       len(self.model.variables))
-        cached = _model_graphs.get(id(self.model))
-        if cached is not None and cached[0] == fingerprint and cached[2]() is self.model:
+        function = getattr(train_step, "__func__", train_step)
+        fingerprint = (function, id(self.model.optimizer), len(self.model.variables))
+        cached = _model_graphs.get(self.model)
+        if cached is not None and cached[0] == fingerprint:
             graphs = cached[1]
             graphs.capture = self.recording._capture
             return graphs
+        if getattr(train_step, "__self__", None) is self.model:
+            model_ref = weakref.ref(self.model)
 
-        def one_step_on_data(data):
-            return train_step(data)
+            def one_step_on_data(data):
+                return function(model_ref(), data)
+        else:  # a train_step function set on the instance
+            def one_step_on_data(data):
+                return train_step(data)
         graphs = _StepGraphs(one_step_on_data, self.recording._capture)
-        import weakref
-        _model_graphs[id(self.model)] = (fingerprint, graphs, weakref.ref(self.model))
+        _model_graphs[self.model] = (fingerprint, graphs)
         return graphs
 
     def install(self) -> None:

@@ -272,3 +272,17 @@ def test_capture_plain_callable_by_calling_the_recording():
     step0 = rec.steps[0]
     assert step0["mul:0"].value == 6.0
     assert step0["Square:0"].value == 9.0
+
+
+def test_captured_model_can_be_freed():
+    import gc
+    import weakref
+    x, y = _data()
+    m = _tiny()
+    with eager_lab.capture(m) as rec:
+        m.train_on_batch(x, y)
+    ref = weakref.ref(m)
+    del m, rec
+    eager_lab.last = None
+    gc.collect()
+    assert ref() is None, "eager_lab keeps the model alive after the capture"
