@@ -30,6 +30,7 @@ import contextlib
 import tensorflow as tf
 from IPython.core.interactiveshell import InteractiveShell
 
+from . import events
 from .callsite import line_of
 from .op_capture import OpCapture
 from .records import Step
@@ -113,11 +114,15 @@ class CellRecording(Recording):
 
     def __init__(self, label: str, memory_budget: int | None):
         super().__init__(_no_step, memory_budget=memory_budget)
-        self.label = label
+        self.cell_label = label
         self.skipped_ops = 0   # eager ops past MAX_CELL_OPS, counted but not recorded
 
     def __repr__(self) -> str:
-        return f"<eager_lab Recording of {self.label}: {len(self.steps)} step(s)>"
+        return f"<eager_lab Recording of {self.cell_label}: {len(self.steps)} step(s)>"
+
+    @property
+    def label(self) -> str:
+        return self.cell_label
 
 
 def _no_step():  # the target Recording requires; a cell recording is never called
@@ -259,6 +264,9 @@ def run_cell(shell, source: str, *, trace: bool = True,
             why = f"eager_lab could not name this cell: {type(err).__name__}: {err}"
             recording._finish(step, ops, _NoTrace(why), "cell", ((), {}), None, None)
     eager_lab.last = recording
+    recording.finished = True
+    events.register(recording)
+    events.emit("finished", recording)
     return result, recording
 
 

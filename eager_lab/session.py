@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 import tensorflow as tf
 
-from . import _tf_private
+from . import _tf_private, events
 from .callsite import caller_user_frame
 from .op_capture import EagerOp, OpCapture
 from .naming import GraphIndex, match, graph_only
@@ -175,6 +175,13 @@ class Recording:
         self._hooks = _hooks_for(target, self)
         self._calls = 0
         self._open = False
+        self.id: int | None = None        # set by events.register when the block starts
+        self.finished = False
+
+    @property
+    def label(self) -> str:
+        """What was captured: the model's class or the function's name."""
+        return getattr(self.target, "__name__", None) or type(self.target).__name__
 
     # -- context manager -----------------------------------------------------------
     def __enter__(self) -> "Recording":
@@ -191,6 +198,9 @@ class Recording:
             _active.recording = None
             raise
         self._open = True
+        self.finished = False
+        events.register(self)
+        events.emit("started", self)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -202,7 +212,9 @@ class Recording:
             self._capture.tracing = False
             _active.recording = None
             self._open = False
+            self.finished = True
             _set_last(self)
+            events.emit("finished", self)
 
     def __call__(self, *args, **kwargs):
         """Run one step of a captured function (``capture(fn)``) and return its result."""
@@ -292,6 +304,7 @@ class Recording:
         self._budget.admit(step, self.steps)
         if self._progress is not None:
             self._progress(step)
+        events.emit("step", self, step)
 
     def __repr__(self) -> str:
         return f"<eager_lab Recording of {type(self.target).__name__}: {len(self.steps)} step(s)>"

@@ -174,6 +174,21 @@ def test_step_selection_forms():
         eager_lab.capture(m, steps="sometimes")
 
 
+def test_a_new_recording_frees_older_values_but_keeps_them_listed():
+    x, y = _data()
+    m = _tiny()
+    with eager_lab.capture(m) as first:
+        m.train_on_batch(x, y)
+    assert all(t.has_value for t in first.steps[0].tensors)
+    with eager_lab.capture(m) as second:
+        m.train_on_batch(x, y)
+    assert eager_lab.recordings[first.id] is first
+    assert eager_lab.recordings[second.id] is second
+    assert not any(t.has_value for t in first.steps[0].tensors)
+    assert all(t.summary.size == int(np.prod(t.shape)) for t in first.steps[0].tensors)
+    assert all(t.has_value for t in second.steps[0].tensors)
+
+
 def test_memory_budget_keeps_newest_values_and_all_summaries():
     x, y = _data()
     m = _tiny()
@@ -284,5 +299,6 @@ def test_captured_model_can_be_freed():
     ref = weakref.ref(m)
     del m, rec
     eager_lab.last = None
+    eager_lab.recordings.clear()  # kept on purpose, for a panel that connects late
     gc.collect()
     assert ref() is None, "eager_lab keeps the model alive after the capture"
