@@ -6,137 +6,25 @@ they were, and nothing of eager_lab stays registered with TensorFlow.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
 import re
 import sys
 import threading
-import weakref
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
-import tensorflow as tf
-
-from . import _tf_private, events
+from . import events
 from .callsite import caller_user_frame
+from .hooks import CaptureError, _FunctionHooks, _hooks_for
+from .naming import graph_only, match
 from .op_capture import EagerOp, OpCapture
-from .naming import GraphIndex, match, graph_only
 from .records import GraphOnlyTensor, Step, TensorRecord
 from .recorder import StepSelector, ValueBudget
+from .step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
+
+__all__ = ["capture", "Recording", "CaptureError", "DEFAULT_MEMORY_BUDGET"]
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 _active = threading.local()
-
-
-class CaptureError(TypeError):
-    """The object handed to ``capture()`` cannot be captured; the message says why."""
-
-
-def _step_body(step_fn, args, kwargs):
-    """Every captured step, eager or traced, runs through this frame.
-
-    Call sites are cut here, so an op's call site starts in the step function in both the
-    eager run and the trace. Keep it a plain function that does nothing else.
-    """
-    return step_fn(*args, **kwargs)
-
-
-_ENTRY_CODE = _step_body.__code__
-
-
-def _spec_of(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, tf.TypeSpec):
-        return value
-    if isinstance(value, tf.Tensor) or hasattr(value, "__array__"):
-        tensor = tf.convert_to_tensor(value) if not isinstance(value, tf.Tensor) else value
-        return tf.TensorSpec(tensor.shape, tensor.dtype)
-    return tf.type_spec_from_value(value)
-
-
-def _signature(args, kwargs, element_spec=None):
-    """Input specs of a step (the iterator's element_spec for Keras' fit, as graph Keras sees it)."""
-    if element_spec is not None:
-        try:
-            tf.nest.assert_same_structure(element_spec, args[0], check_types=False)
-            return (element_spec,), {}
-        except (TypeError, ValueError):
-            pass
-    return tf.nest.map_structure(_spec_of, (args, kwargs))
-
-
-class _StepGraphs:
-    """The traced graph of a step function, once per input signature, reused across captures."""
-
-    def __init__(self, python_fn: Callable, capture: OpCapture, input_signature=None,
-                 autograph: bool = False):
-        # Autograph (a user's own tf.function) converts the user's code only; the step
-        # entry must stay unconverted, or call sites would not be cut at it.
-        traced_fn = tf.autograph.to_graph(python_fn) if autograph else python_fn
-
-        @functools.wraps(python_fn)
-        def one_step_on_data(*args, **kwargs):
-            return _step_body(traced_fn, args, kwargs)
-
-        self.capture = capture
-        self.function = tf.function(one_step_on_data, autograph=False, reduce_retracing=True,
-                                    input_signature=input_signature)
-        self.indexes: dict[str, GraphIndex] = {}
-        self.concrete: dict[str, Any] = {}
-        self.errors: dict[str, str] = {}
-
-    def index_for(self, key: str, specs, quiet_owner=None) -> tuple[GraphIndex | None, str | None]:
-        """Trace (without running) for this signature; cached. Returns (index, error)."""
-        if key in self.indexes or key in self.errors:
-            return self.indexes.get(key), self.errors.get(key)
-        args, kwargs = specs
-        saved = _python_state(quiet_owner)
-        self.capture.take_graph_ops()
-        self.capture.tracing = True
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                concrete = self.function.get_concrete_function(*args, **kwargs)
-        except Exception as err:  # noqa: BLE001 - any trace failure leaves names unset
-            self.errors[key] = _trace_error_message(err)
-            return None, self.errors[key]
-        finally:
-            self.capture.tracing = False
-            _restore_python_state(quiet_owner, saved)
-        ops = self.capture.take_graph_ops()
-        graph_key = id(concrete.graph)
-        # A relaxed signature can reuse a graph traced earlier: then no op was seen now.
-        for other_key, other in self.concrete.items():
-            if id(other.graph) == graph_key and not ops:
-                self.indexes[key] = self.indexes[other_key]
-                break
-        else:
-            self.indexes[key] = GraphIndex.build(ops, concrete.graph)
-        self.concrete[key] = concrete
-        return self.indexes[key], None
-
-
-def _trace_error_message(err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    hint = ""
-    if "OperatorNotAllowedInGraphError" in type(err).__name__ or "not allowed" in text:
-        hint = (" (Keras runs train_step without autograph: a Python `if`/`for` on a "
-                "tensor works eagerly but not in the graph; use tf.cond / tf.while_loop)")
-    return f"could not trace the step as a graph: {type(err).__name__}: {text}{hint}"
-
-
-def _python_state(owner) -> dict:
-    """Plain Python attributes of ``owner`` (a model), so tracing cannot change them."""
-    if owner is None:
-        return {}
-    return {k: v for k, v in vars(owner).items() if type(v) in (int, float, bool, str)}
-
-
-def _restore_python_state(owner, saved: dict) -> None:
-    for name, value in saved.items():
-        if vars(owner).get(name, value) is not value:
-            object.__setattr__(owner, name, value)
 
 
 _OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
@@ -313,153 +201,6 @@ class Recording:
 def _set_last(recording: Recording) -> None:
     import eager_lab
     eager_lab.last = recording
-
-
-# -- hooks: how steps of each kind of target are intercepted ---------------------------
-def _check_keras_model(target) -> bool:
-    names = [c.__module__ for c in type(target).__mro__]
-    if any(n.startswith("tf_keras") or n.startswith("keras.engine") or
-           n.startswith("tensorflow.python.keras") for n in names):
-        raise CaptureError(
-            f"{type(target).__name__} is a Keras 2 / tf_keras model; eager_lab supports "
-            "Keras 3 models (`import keras`, keras>=3.0 with the TensorFlow backend) and "
-            "step functions (a tf.function or a Python callable).")
-    try:
-        import keras
-    except ImportError:  # pragma: no cover
-        return False
-    if isinstance(target, keras.Model):
-        if keras.backend.backend() != "tensorflow":
-            raise CaptureError(
-                f"eager_lab needs Keras' TensorFlow backend; this Keras uses "
-                f"{keras.backend.backend()!r} (set KERAS_BACKEND=tensorflow).")
-        return True
-    return False
-
-
-def _hooks_for(target, recording: Recording):
-    if _check_keras_model(target):
-        return _ModelHooks(target, recording)
-    if _tf_private.is_tf_function(target) or callable(target):
-        return _FunctionHooks(target, recording)
-    raise CaptureError(
-        f"eager_lab.capture() takes a Keras 3 model or a step function (tf.function or "
-        f"callable); got {type(target).__name__}.")
-
-
-# Traced graphs per model, reused by later captures. Weak keys, and the traced function
-# reaches the model only through a weak reference, so a captured model can still be freed.
-_model_graphs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-class _ModelHooks:
-    """Intercepts ``model.train_step`` while capturing; restores everything on exit."""
-
-    _MISSING = object()
-
-    def __init__(self, model, recording: Recording):
-        self.model = model
-        self.recording = recording
-        self.element_spec = None
-
-    def _graphs(self, train_step) -> _StepGraphs:
-        # Cached per model, train_step and optimizer: users capture the same model often,
-        # and tracing costs about two eager steps.
-        function = getattr(train_step, "__func__", train_step)
-        fingerprint = (function, id(self.model.optimizer), len(self.model.variables))
-        cached = _model_graphs.get(self.model)
-        if cached is not None and cached[0] == fingerprint:
-            graphs = cached[1]
-            graphs.capture = self.recording._capture
-            return graphs
-        if getattr(train_step, "__self__", None) is self.model:
-            model_ref = weakref.ref(self.model)
-
-            def one_step_on_data(data):
-                return function(model_ref(), data)
-        else:  # a train_step function set on the instance
-            def one_step_on_data(data):
-                return train_step(data)
-        graphs = _StepGraphs(one_step_on_data, self.recording._capture)
-        _model_graphs[self.model] = (fingerprint, graphs)
-        return graphs
-
-    def install(self) -> None:
-        model = self.model
-        self.saved = {
-            "train_step": vars(model).get("train_step", self._MISSING),
-            "_run_eagerly": model._run_eagerly,
-            "_jit_compile": model._jit_compile,
-            "train_function": model.train_function,
-        }
-        train_step = model.train_step   # the user's (or Keras') bound method
-        graphs = self._graphs(train_step)
-        recording = self.recording
-        hooks = self
-
-        def train_step_captured(data):
-            return recording._run_step(graphs, train_step, (data,), {},
-                                       element_spec=hooks.element_spec, owner=model)
-
-        object.__setattr__(model, "train_step", train_step_captured)
-        model._run_eagerly = True
-        model._jit_compile = False
-        model.train_function = None
-        model.make_train_function()
-        eager_function = model.train_function
-
-        def train_function(iterator):
-            # Graph Keras traces the step with the iterator's element_spec (batch dim
-            # often None), not with each batch's concrete shape: name from that graph.
-            hooks.element_spec = getattr(iterator, "element_spec", None)
-            return eager_function(iterator)
-
-        model.train_function = train_function
-
-    def restore(self) -> None:
-        model, saved = self.model, self.saved
-        if saved["train_step"] is self._MISSING:
-            vars(model).pop("train_step", None)
-        else:
-            object.__setattr__(model, "train_step", saved["train_step"])
-        model._run_eagerly = saved["_run_eagerly"]
-        model._jit_compile = saved["_jit_compile"]
-        model.train_function = saved["train_function"]
-
-
-class _FunctionHooks:
-    """Captures a step function: a ``tf.function`` (its calls are intercepted) or a callable."""
-
-    def __init__(self, fn, recording: Recording):
-        self.fn = fn
-        self.recording = recording
-        self.is_tf_function = _tf_private.is_tf_function(fn)
-        python_fn = _tf_private.get_python_function(fn) if self.is_tf_function else fn
-        self.python_fn = python_fn
-        signature = getattr(fn, "input_signature", None) if self.is_tf_function else None
-        autograph = self.is_tf_function and _tf_private.tf_function_autograph(fn)
-        self.graphs = _StepGraphs(python_fn, recording._capture, input_signature=signature,
-                                  autograph=autograph)
-
-    def call(self, args, kwargs):
-        return self.recording._run_step(self.graphs, self.python_fn, args, kwargs)
-
-    def install(self) -> None:
-        self.saved_eager = tf.config.functions_run_eagerly()
-        if self.is_tf_function:
-            hooks = self
-
-            @functools.wraps(self.python_fn)
-            def captured(*args, **kwargs):
-                return hooks.call(args, kwargs)
-
-            _tf_private.set_python_function(self.fn, captured)
-            tf.config.run_functions_eagerly(True)
-
-    def restore(self) -> None:
-        if self.is_tf_function:
-            _tf_private.set_python_function(self.fn, self.python_fn)
-            tf.config.run_functions_eagerly(self.saved_eager)
 
 
 def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]" = "all",
