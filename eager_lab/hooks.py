@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import tensorflow as tf
 
 from . import _tf_private
+from .state import model_variables
 from .step_graphs import _StepGraphs
 
 if TYPE_CHECKING:
@@ -91,6 +92,10 @@ class _ModelHooks:
         _model_graphs[self.model] = (fingerprint, graphs)
         return graphs
 
+    def state_variables(self, graphs, key, specs) -> list:
+        del graphs, key, specs  # The model knows its state before any trace.
+        return model_variables(self.model)
+
     def install(self) -> None:
         model = self.model
         self.saved = {
@@ -150,6 +155,12 @@ class _FunctionHooks:
 
     def call(self, args, kwargs):
         return self.recording._run_step(self.graphs, self.python_fn, args, kwargs)
+
+    def state_variables(self, graphs, key, specs) -> list:
+        """The variables the step's graph captures (traced now if it was not yet)."""
+        graphs.index_for(key, specs)
+        concrete = graphs.concrete.get(key)
+        return list(concrete.variables) if concrete is not None else []
 
     def install(self) -> None:
         self.saved_eager = tf.config.functions_run_eagerly()

@@ -34,7 +34,8 @@ class StepSelector:
 
 
 class ValueBudget:
-    """Keeps tensor values of the newest steps within ``limit`` bytes; drops older ones.
+    """Keeps tensor values (and saved pre-step states) of the newest steps within
+    ``limit`` bytes; drops older ones.
 
     Summaries are computed before a value is dropped, so they survive.
     """
@@ -49,6 +50,13 @@ class ValueBudget:
             return
         held = 0
         for step in reversed(steps):
+            replay = getattr(step, "_replay", None)
+            if replay is not None and replay.state is not None:
+                if held + replay.state.nbytes <= self.limit:
+                    held += replay.state.nbytes
+                else:
+                    replay.state = None
+                    replay.why_not = "the state before this step was dropped by the memory budget"
             for t in reversed(step.tensors):
                 if not t.has_value:
                     continue

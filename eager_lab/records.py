@@ -168,6 +168,19 @@ class GraphOnlyTensor:
 
 
 @dataclass
+class Replay:
+    """How to run a recorded step again: its function, inputs and the state before it."""
+
+    python_function: Callable
+    specs: tuple
+    args: tuple
+    kwargs: dict
+    state: object            # state.Snapshot, or None once dropped by the memory budget
+    owner: object = None     # the model, whose plain Python attributes a trace may change
+    why_not: str | None = None
+
+
+@dataclass
 class Step:
     """One ``train_step`` call: its tensors in execution order."""
 
@@ -179,6 +192,43 @@ class Step:
     # Computed on first use: most steps are never asked (costs ~2 ms per step).
     _graph_only: "list[GraphOnlyTensor] | Callable[[], list[GraphOnlyTensor]]" = field(
         default_factory=list, repr=False)
+    _replay: "Replay | None" = field(default=None, repr=False)
+
+    def compare(self, tolerances: "dict[str, tuple[float, float]] | None" = None):
+        """Run this step again as a graph from the same starting state; compare tensors.
+
+        Args:
+          tolerances: ``{dtype name: (rtol, atol)}`` overriding
+            :data:`eager_lab.compare.DEFAULT_TOLERANCES` (integers compare exactly).
+
+        Returns:
+          A :class:`eager_lab.compare.Comparison`. The variables are put back afterwards.
+
+        Raises:
+          RuntimeError: the state before the step was not kept (``keep_state=False``,
+            or dropped by the memory budget).
+        """
+        from .compare import DEFAULT_TOLERANCES, build
+        from .graph_run import run_step_in_graph
+        from .state import snapshot
+        from .step_graphs import _python_state, _restore_python_state
+
+        replay = self._replay
+        if replay is None or replay.state is None:
+            why = (replay.why_not if replay is not None and replay.why_not else
+                   "the state before this step was not kept (capture(..., keep_state=True) "
+                   "keeps it within memory_budget, newest steps first)")
+            raise RuntimeError(f"cannot compare step {self.index}: {why}")
+        now = snapshot(replay.state.variables)
+        python_state = _python_state(replay.owner)
+        try:
+            replay.state.restore()
+            run = run_step_in_graph(replay.python_function, replay.specs, replay.args,
+                                    replay.kwargs)
+        finally:
+            now.restore()
+            _restore_python_state(replay.owner, python_state)
+        return build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:

@@ -16,7 +16,8 @@ from .callsite import caller_user_frame
 from .hooks import CaptureError, _FunctionHooks, _hooks_for
 from .naming import graph_only, match
 from .op_capture import EagerOp, OpCapture
-from .records import GraphOnlyTensor, Step, TensorRecord
+from .records import GraphOnlyTensor, Replay, Step, TensorRecord
+from .state import snapshot
 from .recorder import StepSelector, ValueBudget
 from .step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
 
@@ -53,8 +54,9 @@ class Recording:
     """What ``capture()`` returns: the recorded steps and the options they were taken with."""
 
     def __init__(self, target, *, steps="all", memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
-                 progress: Callable[[Step], None] | None = None):
+                 progress: Callable[[Step], None] | None = None, keep_state: bool = True):
         self.target = target
+        self.keep_state = keep_state
         self.steps: list[Step] = []
         self._select = StepSelector(steps)
         self._budget = ValueBudget(memory_budget)
@@ -128,6 +130,7 @@ class Recording:
             return step_fn(*args, **kwargs)
         step = Step(index, signature=key)
         fallback_source = caller_user_frame(sys._getframe(1))
+        step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()
         capture.recording = True
@@ -150,6 +153,17 @@ class Recording:
             except Exception as err:  # noqa: BLE001 - never mask the user's step or error
                 self._finish_unnamed(step, ops, fallback_source,
                                      f"eager_lab could not name this step: {type(err).__name__}: {err}")
+
+    def _replay_for(self, graphs, args, kwargs, specs, key, owner) -> Replay | None:
+        """What ``step.compare()`` needs: the inputs and the variable state before the step."""
+        if not self.keep_state:
+            return None
+        try:
+            variables = self._hooks.state_variables(graphs, key, specs)
+            return Replay(graphs.python_function, specs, args, kwargs, snapshot(variables), owner)
+        except Exception as err:  # noqa: BLE001 - comparing is optional; recording is not
+            return Replay(graphs.python_function, specs, args, kwargs, None, owner,
+                          f"the state before the step could not be saved: {err}")
 
     def _finish_unnamed(self, step, ops, fallback_source, reason) -> None:
         self._store(step, ops, None, None, reason, fallback_source)
@@ -205,7 +219,8 @@ def _set_last(recording: Recording) -> None:
 
 def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]" = "all",
             memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
-            progress: Callable[[Step], None] | None = None) -> Recording:
+            progress: Callable[[Step], None] | None = None,
+            keep_state: bool = True) -> Recording:
     """Record every intermediate tensor of eager training steps, named as in the graph.
 
     Args:
@@ -221,6 +236,9 @@ def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]
         512 MiB); older values are dropped to ``value=None``. Summaries are always kept.
         ``None`` keeps everything.
       progress: called with each recorded :class:`Step` as it completes.
+      keep_state: save the variables before each recorded step (a copy of the model's
+        state, counted in ``memory_budget``) so ``step.compare()`` can replay it as a
+        graph. ``False`` saves memory and time on big models.
 
     Returns:
       A :class:`Recording`; use it as a context manager.
@@ -229,4 +247,5 @@ def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]
       CaptureError: the target is not a Keras 3 model or callable.
       RuntimeError: a capture is already active in this thread.
     """
-    return Recording(target, steps=steps, memory_budget=memory_budget, progress=progress)
+    return Recording(target, steps=steps, memory_budget=memory_budget, progress=progress,
+                     keep_state=keep_state)

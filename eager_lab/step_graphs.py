@@ -64,6 +64,7 @@ class _StepGraphs:
             return _step_body(traced_fn, args, kwargs)
 
         self.capture = capture
+        self.python_function = one_step_on_data   # what a fresh trace (compare) traces
         self.function = tf.function(one_step_on_data, autograph=False, reduce_retracing=True,
                                     input_signature=input_signature)
         self.indexes: dict[str, GraphIndex] = {}

@@ -1,0 +1,97 @@
+"""Run one step in graph mode and read every graph tensor by its real name (tfdbg2).
+
+TensorFlow's debugger (``enable_dump_debug_info`` with ``FULL_TENSOR``) instruments the
+graphs built while it is on and writes each executed tensor, by op name and output slot.
+The step function is traced afresh while it is on (a new ``tf.function`` of the same
+Python function: same code, same input signature, so the same names as eager_lab's naming
+trace), run once, and the dump is read back with ``DebugDataReader``.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+
+# Unique ids in function graph names, as naming.graph_path drops them.
+_GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
+
+
+@dataclass
+class GraphTensor:
+    """One executed graph tensor (a loop body's tensor occurs once per iteration)."""
+
+    name: str
+    graph: str | None
+    op_type: str
+    value: np.ndarray
+    occurrence: int
+
+
+@dataclass
+class GraphRun:
+    tensors: list[GraphTensor] = field(default_factory=list)   # execution order
+    output: object = None
+
+
+def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
+    """Trace ``python_fn`` (autograph off, as Keras) under tfdbg2, run it on ``args``."""
+    from tensorflow.python.debug.lib import debug_events_reader
+
+    dump = tempfile.mkdtemp(prefix="eager_lab_graph_")
+    try:
+        tf.debugging.experimental.enable_dump_debug_info(
+            dump, tensor_debug_mode="FULL_TENSOR", circular_buffer_size=-1)
+        try:
+            function = tf.function(python_fn, autograph=False, reduce_retracing=True)
+            concrete = function.get_concrete_function(*specs[0], **specs[1])
+            output = concrete(*args, **kwargs)
+        finally:
+            tf.debugging.experimental.disable_dump_debug_info()
+        run = GraphRun(output=output)
+        with debug_events_reader.DebugDataReader(dump) as reader:
+            reader.update()
+            root = _root_graph_id(reader, concrete.graph.name)
+            counts: dict = defaultdict(int)
+            for trace in reader.graph_execution_traces():
+                inside, path = _path_below(reader, trace.graph_id, root)
+                if not inside:
+                    continue
+                name = f"{trace.op_name}:{trace.output_slot}"
+                key = (path, name)
+                run.tensors.append(GraphTensor(
+                    name, path, trace.op_type,
+                    np.asarray(reader.graph_execution_trace_to_tensor_value(trace)),
+                    counts[key]))
+                counts[key] += 1
+        return run
+    finally:
+        shutil.rmtree(dump, ignore_errors=True)
+
+
+def _root_graph_id(reader, graph_name):
+    for gid in {t.graph_id for t in reader.graph_execution_traces()}:
+        chain = gid
+        while chain is not None:
+            graph = reader.graph_by_id(chain)
+            if graph.name == graph_name:
+                return chain
+            chain = graph.outer_graph_id
+    return None
+
+
+def _path_below(reader, graph_id, root) -> tuple[bool, str | None]:
+    """(inside the step's graphs, 'cond_true/...' path below the root or None for the root)."""
+    names = []
+    while graph_id is not None:
+        if graph_id == root:
+            return True, "/".join(reversed(names)) or None
+        graph = reader.graph_by_id(graph_id)
+        names.append(_GRAPH_ID.sub("", graph.name))
+        graph_id = graph.outer_graph_id
+    return False, None

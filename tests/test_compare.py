@@ -1,0 +1,123 @@
+"""step.compare(): the same step as a graph, from the same state, tensor by tensor."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import eager_lab
+import zoo
+
+
+def _variables(model):
+    from eager_lab.state import model_variables
+    return [v.numpy().copy() for v in model_variables(model)]
+
+
+def _assert_same(before, after):
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_compare_matches_and_leaves_state_untouched():
+    keras.utils.set_random_seed(0)
+    case = zoo.arithmetic()
+    case.run()
+    with eager_lab.capture(case.model) as rec:
+        case.run()
+    before = _variables(case.model)
+    cmp = rec.steps[0].compare()
+    _assert_same(before, _variables(case.model))
+    assert cmp.first_divergence is None, cmp.first_divergence
+    compared = [r for r in cmp.rows if r.only_in is None]
+    assert len(compared) > 100
+    # Every graph tensor of the run has a value, the graph-only ones included.
+    graph_rows = [r for r in cmp.rows if r.only_in != "eager"]
+    assert all(r.graph_value is not None for r in graph_rows)
+    assert cmp.only_in_graph, "shape arithmetic and IdentityN exist only in the graph"
+    assert all(r.eager.name == r.name for r in compared)
+
+
+def test_dropout_with_same_seed_state_does_not_diverge():
+    keras.utils.set_random_seed(0)
+    case = zoo.dropout()
+    case.run()
+    with eager_lab.capture(case.model) as rec:
+        case.run()
+    cmp = rec.steps[0].compare()
+    assert cmp.first_divergence is None, cmp.first_divergence
+    assert any("dropout" in (r.name or "") for r in cmp.rows if r.only_in is None)
+
+
+class FrozenNumpy(keras.Model):
+    """np.random.rand() in train_step: a graph freezes it at trace time."""
+
+    def __init__(self):
+        super().__init__()
+        self.d = keras.layers.Dense(2)
+        self.calls = 0
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        self.calls += 1
+        with tf.GradientTape() as tape:
+            p = self.d(x)
+            noise_scale = np.float32(np.random.rand() + 1.0)
+            loss = tf.reduce_mean(tf.square(p - y)) * noise_scale  # consumes the frozen value
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+
+class FrozenCounter(FrozenNumpy):
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        self.calls += 1
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(self.d(x) - y)) * float(self.calls)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+
+@pytest.mark.parametrize("cls", [FrozenNumpy, FrozenCounter])
+def test_frozen_python_value_diverges_at_its_consumer(cls):
+    keras.utils.set_random_seed(0)
+    model = cls()
+    model.compile(optimizer="sgd")
+    x = np.ones((4, 3), "float32")
+    y = np.zeros((4, 2), "float32")
+    model.train_on_batch(x, y)
+    model.train_on_batch(x, y)
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(x, y)
+    calls = model.calls
+    cmp = rec.steps[0].compare()
+    assert model.calls == calls  # the graph trace's Python side effects were undone
+    first = cmp.first_divergence
+    assert first is not None
+    assert first.op_type == "Mul" and first.name == "mul:0"
+    assert first.eager.source.function == "train_step"
+    assert "loss = " in first.eager.source.code
+
+
+def test_compare_without_state_says_why():
+    keras.utils.set_random_seed(0)
+    case = zoo.arithmetic()
+    with eager_lab.capture(case.model, keep_state=False) as rec:
+        case.run()
+    with pytest.raises(RuntimeError, match="state before this step was not kept"):
+        rec.steps[0].compare()
+
+
+def test_compare_a_tf_function_step():
+    keras.utils.set_random_seed(0)
+    case = zoo.tf_function_step()
+    case.run()
+    with eager_lab.capture(case.target) as rec:
+        case.run()
+    state = [v.numpy().copy() for v in case.state()]
+    cmp = rec.steps[0].compare()
+    _assert_same(state, [v.numpy().copy() for v in case.state()])
+    assert cmp.first_divergence is None
+    assert any(r.name == "MatMul:0" and r.only_in is None for r in cmp.rows)
