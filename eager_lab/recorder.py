@@ -8,10 +8,16 @@ class StepSelector:
     """Decides per step index (0-based) whether it is recorded."""
 
     def __init__(self, steps: "str | int | Iterable[int] | Callable[[int], bool]"):
-        if steps == "all" or steps is None:
+        # "first_nonfinite": no step is recorded up front; steps run as graphs, watched,
+        # and the first one producing NaN/Inf is replayed eagerly and recorded.
+        self.first_nonfinite = steps == "first_nonfinite"
+        if self.first_nonfinite:
+            self._test = lambda i: False
+        elif steps == "all" or steps is None:
             self._test = lambda i: True
         elif isinstance(steps, bool):
-            raise ValueError("steps must be 'all', an int, an iterable of ints or a predicate; got a bool")
+            raise ValueError("steps must be 'all', 'first_nonfinite', an int, an iterable of "
+                             "ints or a predicate; got a bool")
         elif isinstance(steps, int):
             if steps < 0:
                 raise ValueError(f"steps={steps}: step indices start at 0")
@@ -25,8 +31,8 @@ class StepSelector:
                 chosen = frozenset(int(s) for s in steps)
             except (TypeError, ValueError):
                 raise ValueError(
-                    f"steps must be 'all', an int, an iterable of ints (e.g. range(0, 1000, 50)) "
-                    f"or a predicate; got {steps!r}") from None
+                    f"steps must be 'all', 'first_nonfinite', an int, an iterable of ints "
+                    f"(e.g. range(0, 1000, 50)) or a predicate; got {steps!r}") from None
             self._test = chosen.__contains__
 
     def __call__(self, index: int) -> bool:

@@ -67,6 +67,9 @@ class Recording:
         self._open = False
         self.id: int | None = None        # set by events.register when the block starts
         self.finished = False
+        #: steps="first_nonfinite": index of the step that went NaN/Inf (replayed, recorded)
+        self.stopped_at: int | None = None
+        self._guard = None
 
     @property
     def label(self) -> str:
@@ -123,13 +126,42 @@ class Recording:
         self._calls += 1
         specs = _signature(args, kwargs, element_spec)
         key = repr(specs)
-        if not self._select(index):
-            graph_index, error = graphs.index_for(key, specs, owner)
-            if error is None:  # unrecorded steps run at graph speed
-                return graphs.function(*args, **kwargs)
-            return step_fn(*args, **kwargs)
-        step = Step(index, signature=key)
         fallback_source = caller_user_frame(sys._getframe(1))
+        if self._select(index):
+            return self._record_step(index, graphs, step_fn, args, kwargs, specs, key, owner,
+                                     fallback_source)
+        graph_index, error = graphs.index_for(key, specs, owner)
+        if error is not None:  # no graph to run: run the step as it is, unrecorded
+            return step_fn(*args, **kwargs)
+        if not self._select.first_nonfinite or self.stopped_at is not None:
+            return graphs.function(*args, **kwargs)  # unrecorded steps run at graph speed
+        guard = self._guard_for(graphs, key, specs)
+        outputs, finite = guard.run(args, kwargs)
+        if finite:
+            return outputs
+        # The first step with NaN/Inf: undo it and replay it eagerly, recorded.
+        guard.restore()
+        self.stopped_at = index
+        if owner is not None and hasattr(owner, "stop_training"):
+            owner.stop_training = True  # Keras' fit ends after this batch
+        return self._record_step(index, graphs, step_fn, args, kwargs, specs, key, owner,
+                                 fallback_source)
+
+    def _guard_for(self, graphs, key, specs):
+        if self._guard is None:
+            # Kept on the (per-model, cached) step graphs: building the guard traces the
+            # step again, which a notebook capturing the same model often must not repeat.
+            from .guard import NonFiniteGuard
+            variables = self._hooks.state_variables(graphs, key, specs)
+            guard = getattr(graphs, "guard", None)
+            if guard is None or [id(v) for v in guard.variables] != [id(v) for v in variables]:
+                guard = graphs.guard = NonFiniteGuard(variables, graphs.python_function)
+            self._guard = guard
+        return self._guard
+
+    def _record_step(self, index, graphs, step_fn, args, kwargs, specs, key, owner,
+                     fallback_source):
+        step = Step(index, signature=key)
         step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()
@@ -232,6 +264,10 @@ def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]
         ``"all"`` (default), an int (only that step), an iterable of ints
         (``range(0, 1000, 50)`` for every 50th), or a predicate ``lambda i: ...``.
         Steps not recorded run as the compiled graph, at graph speed.
+        ``"first_nonfinite"`` runs every step as the graph and watches its outputs and
+        variables; the first step that produces NaN/Inf is undone, replayed eagerly from
+        its starting state with the same batch, recorded, and training stops
+        (``model.stop_training``; ``rec.stopped_at`` is its index).
       memory_budget: bytes of tensor values to keep, newest steps first (default
         512 MiB); older values are dropped to ``value=None``. Summaries are always kept.
         ``None`` keeps everything.
