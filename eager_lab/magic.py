@@ -204,6 +204,9 @@ class EagerDebugMagics(Magics):
     @argument("--all", action="store_true", help="show every recorded step")
     @argument("--rows", metavar="N", type=int, default=None,
               help=f"rows per table (default {DEFAULT_MAX_ROWS}; 0 shows all)")
+    @argument("--compare", action="store_true",
+              help="with a model: also run the shown step as the graph from the same state "
+                   "and compare every tensor (eager_lab.last_comparison)")
     @argument("--no-trace", action="store_true",
               help="without a model: only run the cell eagerly; do not trace it to name "
                    "its tensors (for cells whose code must not run twice)")
@@ -262,13 +265,15 @@ class EagerDebugMagics(Magics):
         max_rows = _max_rows(args.rows)
         budget = _budget_bytes(args.budget)
         if args.target is None:
-            if args.steps is not None or args.step is not None or args.all:
-                raise UsageError("eager_debug: --steps/--step/--all need a model; without "
-                                 "one, the cell is recorded as one step")
+            if args.steps is not None or args.step is not None or args.all or args.compare:
+                raise UsageError("eager_debug: --steps/--step/--all/--compare need a model; "
+                                 "without one, the cell is recorded as one step")
             return self._plain_cell(source, not args.no_trace, budget, max_rows)
         if args.no_trace:
             raise UsageError("eager_debug: --no-trace applies without a model only; a "
                              "model's step is always traced once to name its tensors")
+        if args.compare and args.all:
+            raise UsageError("eager_debug: --compare compares one step: use --step N")
         steps = parse_steps(args.steps) if args.steps is not None else "all"
         recording = self._recording_for(args.target, steps, budget)
         self._enter(recording.__enter__, args.target)
@@ -276,8 +281,21 @@ class EagerDebugMagics(Magics):
             result = self._run_nested(source)
         finally:
             recording.__exit__(None, None, None)
-        self._show(recording, args, max_rows)
+        shown = self._show(recording, args, max_rows)
+        if args.compare and shown is not None and result.error_in_exec is None:
+            self._compare(shown, max_rows)
         _raise_if_failed(result)
+
+    def _compare(self, step, max_rows) -> None:
+        import eager_lab
+        from .compare_table import ComparisonTable
+        try:
+            comparison = step.compare()
+        except RuntimeError as err:
+            _error_line(str(err))
+            return
+        eager_lab.last_comparison = comparison
+        display(ComparisonTable(comparison, max_rows=max_rows or None))
 
     def _plain_cell(self, source: str, trace: bool, budget, max_rows) -> None:
         from .cell import MAX_CELL_OPS, run_cell
@@ -333,6 +351,7 @@ class EagerDebugMagics(Magics):
                             + ("…" if len(steps) > 20 else ""))
                 return
         display(render(recording, steps=positions, max_rows=max_rows, expr="eager_lab.last"))
+        return steps[positions[-1]]
 
     # -- shared ------------------------------------------------------------------------
     def _lookup(self, expr: str):

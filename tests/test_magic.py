@@ -440,3 +440,19 @@ def test_unload_turns_capture_off(model_ip):
     finally:
         run(ip, "%load_ext eager_lab")
     assert "eager_debug" in ip.magics_manager.magics["cell"]
+
+
+def test_compare_option_shows_eager_vs_graph(model_ip):
+    ran = run(model_ip, "%%eager_debug model --compare\nmodel.train_on_batch(x, y)")
+    assert ran.result.success, ran.everything
+    comparison = eager_lab.last_comparison
+    assert comparison.first_divergence is None
+    assert any(r.only_in is None for r in comparison.rows)
+    table_text, compare_text = ran.texts
+    assert "eager and graph agree within tolerance" in compare_text
+    assert "max |Δ|" in compare_text and "graph only" in compare_text
+    assert "<table>" in ran.htmls[1]
+
+
+def test_compare_needs_a_model(ip):
+    assert "need a model" in usage_error(run(ip, "%%eager_debug --compare\n1 + 1"))
