@@ -240,6 +240,31 @@ class Recording:
             self._progress(step)
         events.emit("step", self, step)
 
+    def trend(self, name: str) -> dict[str, list]:
+        """How one tensor evolved over the recorded steps (first occurrence per step).
+
+        Returns ``{"step": [...], "mean": [...], "std": [...], "max_abs": [...],
+        "nan": [...], "inf": [...]}``: exploding or vanishing gradients show at a glance.
+        Raises KeyError (with the closest names) when no recorded step has ``name``.
+        """
+        series: dict[str, list] = {k: [] for k in ("step", "mean", "std", "max_abs", "nan", "inf")}
+        for step in self.steps:
+            tensor = next((t for t in step.tensors if t.name == name), None)
+            if tensor is None:
+                continue
+            s = tensor.summary
+            series["step"].append(step.index)
+            series["mean"].append(s.mean)
+            series["std"].append(s.std)
+            series["max_abs"].append(None if s.min is None else max(abs(s.min), abs(s.max)))
+            series["nan"].append(s.nan)
+            series["inf"].append(s.inf)
+        if not series["step"]:
+            if not self.steps:
+                raise KeyError(f"no step recorded, so no trend for {name!r}")
+            self.steps[-1][name]  # raises KeyError naming the closest names
+        return series
+
     def __repr__(self) -> str:
         return f"<eager_lab Recording of {type(self.target).__name__}: {len(self.steps)} step(s)>"
 

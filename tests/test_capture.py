@@ -302,3 +302,20 @@ def test_captured_model_can_be_freed():
     eager_lab.recordings.clear()  # kept on purpose, for a panel that connects late
     gc.collect()
     assert ref() is None, "eager_lab keeps the model alive after the capture"
+
+
+def test_trend_follows_a_tensor_across_steps():
+    x, y = _data()
+    m = _tiny()
+    with eager_lab.capture(m) as rec:
+        for _ in range(4):
+            m.train_on_batch(x, y)
+    name = next(t.name for t in rec.steps[0].tensors if t.op_type == "Mean")
+    trend = rec.trend(name)
+    assert trend["step"] == [0, 1, 2, 3]
+    losses = [float(s[name].value) for s in rec.steps]
+    np.testing.assert_allclose(trend["mean"], losses, rtol=1e-6)
+    assert trend["nan"] == [0, 0, 0, 0]
+    assert trend["max_abs"] == [abs(v) for v in losses]
+    with pytest.raises(KeyError, match="closest"):
+        rec.trend(name + "x")
