@@ -10,6 +10,7 @@ import functools
 import io
 from typing import Any, Callable
 
+import numpy as np
 import tensorflow as tf
 
 from .naming import GraphIndex
@@ -33,8 +34,12 @@ def _spec_of(value):
         return value
     if isinstance(value, tf.TypeSpec):
         return value
-    if isinstance(value, tf.Tensor) or hasattr(value, "__array__"):
-        tensor = tf.convert_to_tensor(value) if not isinstance(value, tf.Tensor) else value
+    if isinstance(value, tf.Tensor):
+        return tf.TensorSpec(value.shape, value.dtype)
+    if isinstance(value, np.ndarray):  # no conversion just to read shape and dtype
+        return tf.TensorSpec(value.shape, tf.as_dtype(value.dtype))
+    if hasattr(value, "__array__"):
+        tensor = tf.convert_to_tensor(value)
         return tf.TensorSpec(tensor.shape, tensor.dtype)
     return tf.type_spec_from_value(value)
 
