@@ -1,0 +1,290 @@
+"""The comm protocol's messages (docs/protocol.md): version, requests, replies, pushes.
+
+Pure shapes: every function here turns recordings, steps and tensor records into the JSON
+dicts of the protocol, or checks an incoming dict. Nothing here sends, looks up or
+computes values; ``transport`` does the sending, ``buffers`` the values.
+
+Digests are light on purpose: a row is a few short strings and numbers, a step is counts.
+A step digest computes no tensor summary the training loop has not asked for, except
+within the time budget its caller gives (see :func:`nonfinite`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+
+PROTOCOL_VERSION = "1.0.0"
+TARGET = "eager_lab"
+CAPABILITIES = ("state", "tensors", "tensor", "values")
+#: Rows per ``tensors`` message; a larger ``limit`` is clamped (IOPub rate limits).
+MAX_ROWS = 5000
+#: Elements per ``values`` message; a larger ``count`` is clamped.
+MAX_VALUES = 1_048_576
+#: Length kept of a step's exception text in a digest (TF messages can be pages long).
+MAX_ERROR_TEXT = 2000
+
+
+class ProtocolError(Exception):
+    """A request that gets an ``error`` reply: ``code`` is one of docs/protocol.md's codes."""
+
+    def __init__(self, code: str, message: str, request_id: str | None = None, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.extra = extra
+
+    def to_json(self) -> dict:
+        return error(self.code, self.message, self.request_id, **self.extra)
+
+
+# -- handshake ---------------------------------------------------------------------------
+def _package_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def hello(side: str = "kernel") -> dict:
+    return {"type": "hello", "protocol_version": PROTOCOL_VERSION, "side": side,
+            "version": _package_version()}
+
+
+def welcome() -> dict:
+    return {"type": "welcome", "protocol_version": PROTOCOL_VERSION, "side": "kernel",
+            "version": _package_version(), "capabilities": list(CAPABILITIES)}
+
+
+def error(code: str, message: str, request_id: str | None = None, **extra) -> dict:
+    """``request_id`` is always present: null when the error answers no request."""
+    return {"type": "error", "request_id": request_id, "code": code, "message": message,
+            **extra}
+
+
+def major(version) -> int | None:
+    """The major number of ``"1.0.0"``, or None for anything that is not a version."""
+    if not isinstance(version, str):
+        return None
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def check_peer(data) -> dict:
+    """Check a ``hello`` or ``welcome`` from the other side; returns it.
+
+    Raises ProtocolError ``bad_request`` (not a handshake) or ``version_mismatch`` (another
+    major version; the error carries our ``protocol_version`` so the panel can name both).
+    """
+    if not isinstance(data, dict) or data.get("type") not in ("hello", "welcome"):
+        raise ProtocolError("bad_request", "expected a hello message")
+    theirs = data.get("protocol_version")
+    if major(theirs) is None:
+        raise ProtocolError("bad_request", f"hello has no valid protocol_version: {theirs!r}")
+    if major(theirs) != major(PROTOCOL_VERSION):
+        raise ProtocolError(
+            "version_mismatch",
+            f"eager_lab protocol mismatch: the kernel speaks {PROTOCOL_VERSION}, the "
+            f"{data.get('side', 'other side')} speaks {theirs} (major versions must match)",
+            protocol_version=PROTOCOL_VERSION)
+    return data
+
+
+# -- requests ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """A parsed request; fields a type does not use keep their defaults."""
+
+    type: str
+    request_id: str
+    recording_id: int | None = None
+    step: int | None = None
+    index: int | None = None
+    offset: int = 0
+    limit: int = MAX_ROWS
+    prefix: tuple = ()
+    count: int = MAX_VALUES
+
+
+# type -> (required int fields, optional int fields with their clamp)
+_FIELDS = {
+    "request_state": ((), {}),
+    "get_tensors": (("recording_id", "step"), {"offset": None, "limit": MAX_ROWS}),
+    "get_tensor": (("recording_id", "step", "index"), {}),
+    "get_values": (("recording_id", "step", "index"), {"offset": None, "count": MAX_VALUES}),
+}
+REQUEST_TYPES = tuple(_FIELDS)
+
+
+def _is_int(value) -> bool:
+    return type(value) is int  # bool is an int in Python, never in this protocol
+
+
+def parse_request(data) -> Request:
+    """Check an incoming request; raises ProtocolError ``bad_request`` with what is wrong."""
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_request", f"a message must be a JSON object, got {type(data).__name__}")
+    rid = data.get("request_id")
+    rid = rid if isinstance(rid, str) else None
+    kind = data.get("type")
+    if kind not in _FIELDS:
+        raise ProtocolError("bad_request", f"unknown request type {kind!r} "
+                            f"(known: {', '.join(REQUEST_TYPES)})", rid)
+    if rid is None or not rid:
+        raise ProtocolError("bad_request", f"{kind} needs a non-empty string request_id")
+    required, optional = _FIELDS[kind]
+    fields: dict = {}
+    for name in required:
+        if not _is_int(data.get(name)):
+            raise ProtocolError("bad_request", f"{kind}.{name} must be an integer, got "
+                                f"{data.get(name)!r}", rid)
+        fields[name] = data[name]
+    for name, clamp in optional.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if not _is_int(value) or value < 0:
+            raise ProtocolError("bad_request", f"{kind}.{name} must be an integer >= 0, "
+                                f"got {value!r}", rid)
+        fields[name] = min(value, clamp) if clamp is not None else value
+    if kind == "get_values" and "prefix" in data:
+        prefix = data["prefix"]
+        if not isinstance(prefix, list) or not all(_is_int(p) and p >= 0 for p in prefix):
+            raise ProtocolError("bad_request", f"get_values.prefix must be a list of integers "
+                                f">= 0, got {prefix!r}", rid)
+        fields["prefix"] = tuple(prefix)
+    return Request(kind, rid, **fields)
+
+
+# -- digests -----------------------------------------------------------------------------
+def _finite(x):
+    """JSON has no NaN/Inf (the browser's JSON.parse rejects them): send null."""
+    return x if x is None or math.isfinite(x) else None
+
+
+def summary_text(rec) -> str:
+    """The one-line summary without its ``dtype[shape]`` head (the row has both fields)."""
+    from .table import _summary_text  # the table's column: one rule for both views
+    return _summary_text(rec)
+
+
+def source_json(source) -> dict | None:
+    if source is None:
+        return None
+    return {"file": source.file, "line": source.line, "function": source.function,
+            "cell": source.cell}
+
+
+def row(rec) -> dict:
+    """A tensor's row: computes its summary (on request only, never in a push)."""
+    summary = rec.summary
+    return {
+        "i": rec.index, "name": rec.name, "reason": rec.unnamed_reason, "op": rec.op_type,
+        "op_name": rec.op_name, "scope": rec.scope, "graph": rec.graph,
+        "shape": list(rec.shape) if rec.shape is not None else None, "dtype": rec.dtype,
+        "summary": summary_text(rec), "nan": summary.nan, "inf": summary.inf,
+        "source": source_json(rec.source), "error": rec.error, "has_value": rec.has_value,
+    }
+
+
+def stats(summary) -> dict:
+    return {"size": summary.size, "min": _finite(summary.min), "max": _finite(summary.max),
+            "mean": _finite(summary.mean), "std": _finite(summary.std), "nan": summary.nan,
+            "pos_inf": summary.pos_inf, "neg_inf": summary.neg_inf, "zeros": summary.zeros,
+            "histogram": list(summary.histogram),
+            "bin_edges": [_finite(e) for e in summary.bin_edges]}
+
+
+def _summary_known(rec) -> bool:
+    # TensorRecord computes summaries lazily (35 ms per step of the reference conv net,
+    # half a step): a push must not force them, so it only reads the ones already there.
+    return getattr(rec, "_summary", None) is not None
+
+
+def step_error(step) -> dict | None:
+    if step.error is None:
+        return None
+    failed = next((t.index for t in step.tensors if t.error), None)
+    return {"type": type(step.error).__name__, "message": str(step.error)[:MAX_ERROR_TEXT],
+            "tensor": failed}
+
+
+def nonfinite(step, deadline: float | None = None) -> dict:
+    """``first_nonfinite`` (row index or None) and whether that is known (``nonfinite_checked``).
+
+    Summaries already computed are read for free. Missing ones are computed only until
+    ``deadline`` (``time.monotonic()``; None: never, as in pushes while capturing): one
+    summary of a tiny tensor costs ~70 us, so a long capture of a small model has seconds
+    of them. Scanning stops at the first NaN/Inf, which is authoritative even if later
+    summaries are unknown; otherwise an unknown summary leaves the step unchecked.
+    """
+    for t in step.tensors:
+        if not _summary_known(t) and (deadline is None or time.monotonic() >= deadline):
+            return {"first_nonfinite": None, "nonfinite_checked": False}
+        if not t.summary.finite:
+            return {"first_nonfinite": t.index, "nonfinite_checked": True}
+    return {"first_nonfinite": None, "nonfinite_checked": True}
+
+
+def step_digest(step, deadline: float | None = None) -> dict:
+    """A step's counts; see :func:`nonfinite` for ``deadline``."""
+    return {"index": step.index, "n_tensors": len(step.tensors),
+            "n_named": sum(t.name is not None for t in step.tensors),
+            "error": step_error(step), **nonfinite(step, deadline)}
+
+
+def recording_digest(recording, steps: list[dict]) -> dict:
+    return {"id": recording.id, "label": recording.label, "finished": bool(recording.finished),
+            "steps": steps}
+
+
+def status(recording, capturing: bool | None = None) -> dict:
+    """The ``status`` push for ``recording`` (None: nothing captured yet)."""
+    if recording is None:
+        return {"type": "status", "capturing": False, "target": None, "recording_id": None,
+                "steps_recorded": 0}
+    if capturing is None:
+        capturing = not recording.finished
+    return {"type": "status", "capturing": capturing, "target": recording.label,
+            "recording_id": recording.id, "steps_recorded": len(recording.steps)}
+
+
+def recording_push(digest: dict) -> dict:
+    return {"type": "recording", "recording": digest}
+
+
+def state(request_id: str, status_msg: dict, digests: list[dict]) -> dict:
+    return {"type": "state", "request_id": request_id, "status": status_msg,
+            "recordings": digests}
+
+
+def tensors(req: Request, total: int, rows: list[dict]) -> dict:
+    return {"type": "tensors", "request_id": req.request_id, "recording_id": req.recording_id,
+            "step": req.step, "offset": min(req.offset, total), "total": total, "rows": rows}
+
+
+def fetch_code(recording, position: int, rec, step, *, latest: bool) -> str:
+    """The expression that gives ``rec``'s value in the kernel (the panel's insert action).
+
+    By name when the name finds this very tensor (a loop body's name repeats per
+    iteration, and ``step[name]`` returns the first), else by position.
+    """
+    base = "eager_lab.last" if latest else f"eager_lab.recordings[{recording.id}]"
+    base += f".steps[{position}]"
+    if rec.name is not None and next((t for t in step.tensors if t.name == rec.name), None) is rec:
+        return f"{base}[{json.dumps(rec.name)}].value"
+    return f"{base}.tensors[{rec.index}].value"
+
+
+def tensor(req: Request, rec, code: str | None, fetch: str) -> dict:
+    return {"type": "tensor", "request_id": req.request_id, "recording_id": req.recording_id,
+            "step": req.step, "index": req.index, "row": row(rec), "stats": stats(rec.summary),
+            "code": code, "fetch_code": fetch}
+
+
+def values(req: Request, page) -> dict:
+    """The ``values`` reply for a :class:`buffers.ValuePage` (its bytes go in buffers[0])."""
+    return {"type": "values", "request_id": req.request_id, "recording_id": req.recording_id,
+            "step": req.step, "index": req.index, "prefix": list(req.prefix),
+            "shape": list(page.shape), "dtype": page.dtype, "offset": page.offset,
+            "count": page.count, "total": page.total}
