@@ -45,6 +45,7 @@ def load_ipython_extension(ipython):
     """``%load_ext eager_lab``: registers the ``%eager_debug`` magic."""
     from .magic import register
     register(ipython)
+    from .transport import ensure_transport; ensure_transport()  # noqa: E702 - the panel's comm
 
 
 def unload_ipython_extension(ipython):

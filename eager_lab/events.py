@@ -23,6 +23,8 @@ _log = logging.getLogger("eager_lab")
 def register(recording) -> int:
     """Give ``recording`` an id and keep it (dropping the oldest beyond ``KEEP``)."""
     global _next_id
+    from .transport import ensure_transport  # a capture in a kernel: reach an open panel
+    ensure_transport()                       # (once; never raises; no-op outside a kernel)
     if getattr(recording, "id", None) is None:
         recording.id = _next_id
         _next_id += 1

@@ -1,62 +1,24 @@
 """%%eager_debug in a real Jupyter kernel, driven over ZMQ by jupyter_client.
 
-The kernel is started from a kernelspec written for this test, pointing at the Python
-running the tests (the venv's), so no globally installed kernel is picked by accident.
-Every wait has a timeout: a broken kernel fails the test instead of hanging it.
+The kernel comes from ``kernel_helpers.running_kernel``: a kernelspec pointing at the
+Python running the tests, and a timeout on every wait.
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
 jupyter_client = pytest.importorskip("jupyter_client")
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
-from jupyter_client.manager import KernelManager  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 120  # seconds; TensorFlow's import alone takes several on a small machine
-KERNEL_NAME = "eager-lab-test"
+from kernel_helpers import TIMEOUT, running_kernel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    kernels = tmp_path_factory.mktemp("kernels")
-    spec = kernels / KERNEL_NAME
-    spec.mkdir()
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "eager_lab test kernel",
-        "language": "python",
-    }))
-    runtime = tmp_path_factory.mktemp("runtime")   # connection file: not in $HOME
-    env = dict(os.environ)
-    env.update({
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p),
-        "IPYTHONDIR": str(tmp_path_factory.mktemp("ipython")),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "KERAS_BACKEND": "tensorflow",
-        "CUDA_VISIBLE_DEVICES": "",  # the table's content does not depend on a GPU
-    })
-    manager = KernelManager(kernel_name=KERNEL_NAME,
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]),
-                            connection_file=str(runtime / "kernel-eager-lab-test.json"))
-    manager.start_kernel(env=env, cwd=str(ROOT))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
+    with running_kernel(tmp_path_factory) as client:
         reply, _ = execute(client, "%load_ext eager_lab\nimport tensorflow as tf")
         assert reply["content"]["status"] == "ok", reply["content"]
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def execute(client, code: str):

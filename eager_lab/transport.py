@@ -1,0 +1,299 @@
+"""The kernel side of the comm to the JupyterLab panel: handshake, requests, pushes.
+
+``ensure_transport()`` starts it once per kernel (``%load_ext eager_lab``, or the first
+capture in a kernel): it registers the comm target ``eager_lab`` and opens a comm with a
+``hello``, so a panel that is already open notices. Requests are answered by a
+``type -> handler`` table; every failure becomes an ``error`` reply, never an exception
+in the kernel.
+
+Threads: comm messages are handled on the kernel's shell thread, between cells (a cell
+that is training keeps requests waiting). Pushes come from the thread that records the
+steps, through ``events``; they are a few hundred bytes (counts, no tensor data), sent at
+most every ``PUSH_INTERVAL`` seconds while capturing, and not built at all when no panel
+has completed the handshake. A throttled push is sent by a timer thread when the interval
+ends, so the panel never stays behind a burst of fast steps.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+import weakref
+
+from . import buffers, events, protocol
+from .protocol import ProtocolError
+
+PUSH_INTERVAL = 0.2   # seconds: at most 5 pushes per second while capturing
+# Seconds spent computing missing summaries for `first_nonfinite`, newest steps first:
+# when a recording ends (in the training thread, so kept short), and per `state` reply.
+FINISH_CHECK_SECONDS = 0.25
+STATE_CHECK_SECONDS = 1.0
+
+_log = logging.getLogger("eager_lab")
+
+
+class Transport:
+    """Comms to frontends, the request handlers and the throttled pushes."""
+
+    def __init__(self, manager):
+        self._manager = manager
+        self._lock = threading.RLock()
+        self._comms: dict = {}     # comm_id -> comm, every open comm of ours
+        self._live: dict = {}      # comm_id -> comm that completed the handshake
+        self._mismatch: set = set()  # comm ids whose hello had another major version
+        self._handlers: dict = {}
+        # Step digests per recording and step position: a finished step does not change,
+        # so a push costs the new steps only (a fit can record thousands).
+        self._digests: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._last_push = 0.0
+        self._pending = None       # the recording whose push the throttle held back
+        self._timer: threading.Timer | None = None
+        for kind in protocol.REQUEST_TYPES:   # _on_request_state, _on_get_tensors, ...
+            self.register_handler(kind, getattr(self, f"_on_{kind}"))
+
+    def register_handler(self, kind: str, handler) -> None:
+        """``handler(request) -> reply`` or ``(reply, buffers)``; one per type."""
+        if kind in self._handlers:
+            raise ValueError(f"a handler for {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    # -- comms ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._manager.register_target(protocol.TARGET, self._on_open)
+        events.add_listener(self._on_event)
+        import comm
+        # A panel that is already open has registered the target: it answers `welcome`.
+        # Without one, JupyterLab closes the comm and it is forgotten.
+        self._track(comm.create_comm(target_name=protocol.TARGET, data=protocol.hello(),
+                                     metadata={"protocol_version": protocol.PROTOCOL_VERSION}))
+
+    def close(self) -> None:
+        """Unregister the target, stop listening and close every comm (tests, unload)."""
+        events.remove_listener(self._on_event)
+        with contextlib.suppress(KeyError):
+            self._manager.unregister_target(protocol.TARGET, self._on_open)
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            comms = list(self._comms.values())
+        for c in comms:
+            with contextlib.suppress(Exception):   # the kernel may be shutting down
+                c.close()
+            self._forget(c)
+
+    def _track(self, c) -> None:
+        with self._lock:
+            self._comms[c.comm_id] = c
+        c.on_msg(lambda msg, c=c: self._on_msg(c, msg))
+        c.on_close(lambda msg, c=c: self._forget(c))
+
+    def _forget(self, c) -> None:
+        with self._lock:
+            self._comms.pop(c.comm_id, None)
+            self._live.pop(c.comm_id, None)
+            self._mismatch.discard(c.comm_id)
+
+    def _on_open(self, c, msg) -> None:
+        """The frontend opened a comm; its open data is a ``hello``."""
+        self._track(c)
+        self._on_msg(c, msg)
+
+    def _send(self, c, data, buffers=None) -> None:
+        try:
+            c.send(data, buffers=buffers)
+        except Exception:  # noqa: BLE001 - a dead comm must not break the caller
+            _log.debug("eager_lab: could not send on comm %s", c.comm_id, exc_info=True)
+            self._forget(c)
+
+    def _on_msg(self, c, msg) -> None:
+        """Every message from a frontend; never raises."""
+        try:
+            data = (msg.get("content") or {}).get("data")
+            kind = data.get("type") if isinstance(data, dict) else None
+            if kind in ("hello", "welcome"):
+                self._handshake(c, data, reply=kind == "hello")
+            elif kind == "error":   # the frontend refused our hello: nothing more to say
+                _log.info("eager_lab: the frontend refused the comm: %s", data.get("message"))
+                c.close()
+                self._forget(c)
+            else:
+                self._send(c, *self.answer(data, c.comm_id))
+        except Exception:  # noqa: BLE001
+            _log.exception("eager_lab: could not handle a comm message")
+
+    def _handshake(self, c, data, *, reply: bool) -> None:
+        try:
+            protocol.check_peer(data)
+        except ProtocolError as err:
+            if err.code == "version_mismatch":
+                with self._lock:
+                    self._mismatch.add(c.comm_id)
+                    self._live.pop(c.comm_id, None)
+            self._send(c, err.to_json())
+            return
+        with self._lock:
+            self._mismatch.discard(c.comm_id)
+            self._live[c.comm_id] = c
+        if reply:
+            self._send(c, protocol.welcome())
+
+    def answer(self, data, comm_id: str | None = None) -> tuple[dict, list | None]:
+        """The reply (and its buffers) to one request; an ``error`` reply for any failure."""
+        rid = data.get("request_id") if isinstance(data, dict) else None
+        rid = rid if isinstance(rid, str) else None
+        try:
+            if comm_id in self._mismatch:
+                raise ProtocolError("version_mismatch", "this comm's hello had an incompatible "
+                                    "protocol version; no requests are answered on it",
+                                    protocol_version=protocol.PROTOCOL_VERSION)
+            request = protocol.parse_request(data)
+            result = self._handlers[request.type](request)
+        except ProtocolError as err:
+            err.request_id = err.request_id or rid
+            return err.to_json(), None
+        except Exception as err:  # noqa: BLE001 - a bug here must not reach the kernel
+            _log.exception("eager_lab: request failed")
+            kind = data.get("type") if isinstance(data, dict) else None
+            return protocol.error("internal", f"{kind} failed: {type(err).__name__}: {err}",
+                                  rid), None
+        return result if isinstance(result, tuple) else (result, None)
+
+    # -- pushes --------------------------------------------------------------------------
+    def _on_event(self, event: str, recording, step) -> None:
+        if not self._live:   # nobody listening: no work in the training loop at all
+            return
+        with self._lock:
+            now = time.monotonic()
+            wait = self._last_push + PUSH_INTERVAL - now
+            if event == "step" and wait > 0:
+                self._pending = recording
+                if self._timer is None:
+                    self._timer = threading.Timer(wait, self._flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+            self._push(recording, final=event == "finished")
+
+    def _flush(self) -> None:
+        try:
+            with self._lock:
+                self._timer = None
+                if self._pending is not None:
+                    self._push(self._pending, final=False)
+        except Exception:  # noqa: BLE001
+            _log.exception("eager_lab: delayed push failed")
+
+    def _push(self, recording, *, final: bool) -> None:
+        """status + recording to every live comm; called with the lock held."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending = None
+        self._last_push = time.monotonic()
+        deadline = time.monotonic() + FINISH_CHECK_SECONDS if final else None
+        messages = [protocol.status(recording),
+                    protocol.recording_push(self._recording_digest(recording, deadline))]
+        for c in list(self._live.values()):
+            for message in messages:
+                self._send(c, message)
+
+    def _recording_digest(self, recording, deadline: float | None = None) -> dict:
+        """The recording's digest; unchecked steps are checked newest first until deadline."""
+        cache = self._digests.setdefault(recording, {})
+        steps = list(recording.steps)
+        digests: list = [None] * len(steps)
+        for position in reversed(range(len(steps))):
+            step = steps[position]
+            cached = cache.get(position)
+            if cached is None or cached[0] is not step:
+                cached = cache[position] = (step, protocol.step_digest(step, deadline))
+            elif not cached[1]["nonfinite_checked"]:
+                cached[1].update(protocol.nonfinite(step, deadline))
+            digests[position] = dict(cached[1])
+        return protocol.recording_digest(recording, digests)
+
+    # -- requests ------------------------------------------------------------------------
+    @staticmethod
+    def _find(request):
+        """(recording, step position, step) of a request, or ProtocolError not_found."""
+        recording = events.recordings.get(request.recording_id)
+        if recording is None:
+            kept = ", ".join(str(k) for k in events.recordings) or "none"
+            raise ProtocolError("not_found", f"recording {request.recording_id} is not kept "
+                                f"(kept: {kept})")
+        for position, step in enumerate(recording.steps):
+            if step.index == request.step:
+                return recording, position, step
+        raise ProtocolError("not_found", f"step {request.step} is not in recording "
+                            f"{recording.id} ({len(recording.steps)} steps recorded)")
+
+    @staticmethod
+    def _tensor(step, request):
+        if not 0 <= request.index < len(step.tensors):
+            raise ProtocolError("not_found", f"tensor {request.index} is not in step "
+                                f"{step.index} ({len(step.tensors)} tensors)")
+        return step.tensors[request.index]
+
+    def _on_request_state(self, request) -> dict:
+        kept = list(events.recordings.values())
+        current = next((r for r in reversed(kept) if not r.finished), kept[-1] if kept else None)
+        deadline = time.monotonic() + STATE_CHECK_SECONDS
+        digests = [self._recording_digest(r, deadline) for r in reversed(kept)][::-1]
+        return protocol.state(request.request_id, protocol.status(current), digests)
+
+    def _on_get_tensors(self, request) -> dict:
+        _, _, step = self._find(request)
+        chunk = step.tensors[request.offset:request.offset + request.limit]
+        return protocol.tensors(request, len(step.tensors), [protocol.row(t) for t in chunk])
+
+    def _on_get_tensor(self, request) -> dict:
+        import eager_lab
+        recording, position, step = self._find(request)
+        rec = self._tensor(step, request)
+        code = rec.source.code if rec.source is not None else None
+        fetch = protocol.fetch_code(recording, position, rec, step,
+                                    latest=eager_lab.last is recording)
+        return protocol.tensor(request, rec, code, fetch)
+
+    def _on_get_values(self, request):
+        _, _, step = self._find(request)
+        rec = self._tensor(step, request)
+        page = buffers.page(rec, request.prefix, request.offset, request.count)
+        return protocol.values(request, page), [page.buffer]
+
+
+_transport: Transport | None = None
+_failed = False
+_start_lock = threading.Lock()
+
+
+def ensure_transport() -> Transport | None:
+    """Start the transport once, inside an ipykernel; None elsewhere. Never raises."""
+    global _transport, _failed
+    if _transport is not None or _failed or "ipykernel" not in sys.modules:
+        return _transport
+    try:
+        from IPython import get_ipython
+        if getattr(get_ipython(), "kernel", None) is None:   # a terminal IPython, a script
+            return None
+        import comm
+        with _start_lock:
+            if _transport is None:
+                transport = Transport(comm.get_comm_manager())
+                transport.start()
+                _transport = transport
+    except Exception:  # noqa: BLE001 - the panel is optional; training is not
+        _failed = True
+        _log.exception("eager_lab: could not start the comm to the JupyterLab panel")
+    return _transport
+
+
+def close_transport() -> None:
+    """Stop the transport (a later ``ensure_transport()`` starts a new one)."""
+    global _transport
+    with _start_lock:
+        transport, _transport = _transport, None
+    if transport is not None:
+        transport.close()
