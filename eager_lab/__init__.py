@@ -17,14 +17,14 @@ if TYPE_CHECKING:
 last: "Recording | None" = None
 
 __all__ = ["capture", "Recording", "Step", "TensorRecord", "Summary", "Source",
-           "CaptureError", "last", "recordings", "__version__"]
+           "CaptureError", "last", "recordings", "show", "__version__"]
 
 # Importing TensorFlow takes seconds. The public names are loaded on first use, so that
 # `python -m eager_lab --version` answers at once and the demo can say "Loading TensorFlow…"
 # and quiet TensorFlow's logs before the import starts.
 _LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session",
          "Step": "records", "TensorRecord": "records", "Source": "records",
-         "Summary": "summary", "recordings": "events"}
+         "Summary": "summary", "recordings": "events", "show": "widget"}
 
 
 def __getattr__(name: str):
