@@ -51,3 +51,8 @@ def load_ipython_extension(ipython):
 def unload_ipython_extension(ipython):
     from .magic import unregister
     unregister(ipython)
+
+
+def _jupyter_labextension_paths():
+    """Where JupyterLab finds the "Eager tensors" panel (the built labextension)."""
+    return [{"src": "labextension", "dest": "eager-lab"}]
