@@ -1,0 +1,314 @@
+/**
+ * The guards against docs/protocol-examples: every example accepted by its
+ * guard and no other; damaged copies rejected; the version rule; buffers.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  PROTOCOL_VERSION,
+  decodeMessage,
+  decodeValues,
+  hello,
+  isCompatible,
+  isError,
+  isGetTensor,
+  isGetTensors,
+  isGetValues,
+  isHello,
+  isRecording,
+  isRequestState,
+  isState,
+  isStatus,
+  isTensor,
+  isTensorRow,
+  isTensors,
+  isValues,
+  isWelcome,
+  parseVersion,
+  versionMismatch,
+  welcome
+} from '../protocol';
+import type { IValues, MessageType } from '../protocol';
+
+const EXAMPLES_DIR = path.resolve(__dirname, '../../docs/protocol-examples');
+
+type Json = Record<string, unknown>;
+
+function loadExamples(): Map<string, Json> {
+  const out = new Map<string, Json>();
+  for (const file of fs.readdirSync(EXAMPLES_DIR).sort()) {
+    if (file.endsWith('.json')) {
+      const text = fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8');
+      out.set(file.replace(/\.json$/, ''), JSON.parse(text));
+    }
+  }
+  return out;
+}
+
+const EXAMPLES = loadExamples();
+
+const GUARDS: Record<MessageType, (v: unknown) => boolean> = {
+  hello: isHello,
+  welcome: isWelcome,
+  status: isStatus,
+  recording: isRecording,
+  request_state: isRequestState,
+  state: isState,
+  get_tensors: isGetTensors,
+  tensors: isTensors,
+  get_tensor: isGetTensor,
+  tensor: isTensor,
+  get_values: isGetValues,
+  values: isValues,
+  error: isError
+};
+
+/** Fields a message may leave out (everything else is required). */
+const OPTIONAL: Record<string, string[]> = {
+  error: ['request_id', 'protocol_version']
+};
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v));
+}
+
+describe('protocol examples', () => {
+  it('has one example per message type', () => {
+    expect([...EXAMPLES.keys()].sort()).toEqual(Object.keys(GUARDS).sort());
+  });
+
+  for (const [name, example] of EXAMPLES) {
+    describe(name, () => {
+      it('is accepted by its guard and decodes as its type', () => {
+        expect(example.type).toBe(name);
+        expect(GUARDS[name as MessageType](example)).toBe(true);
+        expect(decodeMessage(example)?.type).toBe(name);
+      });
+
+      it('is rejected by every other guard', () => {
+        for (const [type, guard] of Object.entries(GUARDS)) {
+          if (type !== name) {
+            expect(guard(example)).toBe(false);
+          }
+        }
+      });
+
+      it('is rejected with any required field missing', () => {
+        for (const key of Object.keys(example)) {
+          if ((OPTIONAL[name] ?? []).includes(key)) {
+            continue;
+          }
+          const broken = clone(example);
+          delete broken[key];
+          expect({ key, decoded: decodeMessage(broken) }).toEqual({
+            key,
+            decoded: null
+          });
+        }
+      });
+
+      it('is rejected with any field of the wrong type', () => {
+        for (const [key, value] of Object.entries(example)) {
+          if (key === 'type' || value === null) {
+            continue;
+          }
+          const broken = clone(example);
+          // A value of another JSON type than the example's.
+          broken[key] =
+            typeof value === 'string' ? 42 : typeof value === 'number' ? 'x' : typeof value === 'boolean' ? 'yes' : Array.isArray(value) ? 'list' : 7;
+          expect({ key, decoded: decodeMessage(broken) }).toEqual({
+            key,
+            decoded: null
+          });
+        }
+      });
+
+      it('accepts extra fields (a later minor version may add some)', () => {
+        const extended = { ...clone(example), added_in_1_1: true };
+        expect(decodeMessage(extended)?.type).toBe(name);
+      });
+    });
+  }
+});
+
+describe('decodeMessage', () => {
+  it('rejects what is not a message', () => {
+    for (const v of [null, undefined, 3, 'hello', [], [{ type: 'hello' }], {}, { type: 3 }]) {
+      expect(decodeMessage(v)).toBeNull();
+    }
+  });
+
+  it('rejects unknown types, including inherited property names', () => {
+    for (const type of ['nope', 'toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(decodeMessage({ type, request_id: 'r1' })).toBeNull();
+    }
+  });
+
+  it('rejects a tensors page that overruns its total', () => {
+    const page = clone(EXAMPLES.get('tensors')!);
+    page.total = 0;
+    expect(decodeMessage(page)).toBeNull();
+  });
+
+  it('rejects non-integer and negative indices', () => {
+    for (const index of [-1, 1.5, '5', true]) {
+      const req = { ...clone(EXAMPLES.get('get_tensor')!), index };
+      expect(decodeMessage(req)).toBeNull();
+    }
+  });
+
+  it('rejects NaN and infinite numbers in stats', () => {
+    const msg = clone(EXAMPLES.get('tensor')!) as any;
+    msg.stats.mean = NaN;
+    expect(decodeMessage(msg)).toBeNull();
+    msg.stats.mean = Infinity;
+    expect(decodeMessage(msg)).toBeNull();
+  });
+
+  it('rejects a values dtype it cannot decode', () => {
+    const msg = { ...clone(EXAMPLES.get('values')!), dtype: 'complex64' };
+    expect(decodeMessage(msg)).toBeNull();
+  });
+
+  it('rejects an unknown error code', () => {
+    const msg = { ...clone(EXAMPLES.get('error')!), code: 'oops' };
+    expect(decodeMessage(msg)).toBeNull();
+  });
+});
+
+describe('tensor rows', () => {
+  const row = () => clone((EXAMPLES.get('tensors')!.rows as Json[])[0]);
+
+  it('accepts an unnamed row with its reason', () => {
+    expect(isTensorRow({ ...row(), name: null, reason: 'ambiguous call site' })).toBe(true);
+  });
+
+  it('accepts unknown dimensions and an unknown rank', () => {
+    expect(isTensorRow({ ...row(), shape: [null, 10] })).toBe(true);
+    expect(isTensorRow({ ...row(), shape: null })).toBe(true);
+  });
+
+  it('accepts a file source without a cell, and no source', () => {
+    const r = row();
+    (r.source as Json).cell = null;
+    expect(isTensorRow(r)).toBe(true);
+    expect(isTensorRow({ ...row(), source: null })).toBe(true);
+  });
+
+  it('accepts a failing op row', () => {
+    expect(isTensorRow({ ...row(), error: 'InvalidArgumentError: ...' })).toBe(true);
+  });
+
+  it('rejects a malformed source', () => {
+    const r = row();
+    (r.source as Json).line = 'twelve';
+    expect(isTensorRow(r)).toBe(false);
+  });
+
+  it('keeps markup-like names as plain strings', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    expect(isTensorRow({ ...row(), name: evil, scope: evil })).toBe(true);
+  });
+});
+
+describe('step digests', () => {
+  it('accepts nonfinite_checked and a step error', () => {
+    const msg = clone(EXAMPLES.get('recording')!) as any;
+    msg.recording.steps[0].nonfinite_checked = false;
+    msg.recording.steps[0].error = { type: 'InvalidArgumentError', message: 'x', tensor: 57 };
+    expect(isRecording(msg)).toBe(true);
+    msg.recording.steps[0].nonfinite_checked = 'no';
+    expect(isRecording(msg)).toBe(false);
+  });
+
+  it('accepts a status before anything was captured', () => {
+    expect(
+      isStatus({ type: 'status', capturing: false, target: null, recording_id: null, steps_recorded: 0 })
+    ).toBe(true);
+  });
+
+  it('accepts stats with non-finite bin edges sent as null', () => {
+    const msg = clone(EXAMPLES.get('tensor')!) as any;
+    msg.stats.bin_edges = [null, 1, null];
+    msg.stats.min = null;
+    expect(isTensor(msg)).toBe(true);
+  });
+});
+
+describe('versions', () => {
+  it('parses X.Y.Z with an optional tail', () => {
+    expect(parseVersion('1.0.0')).toEqual([1, 0, 0]);
+    expect(parseVersion('12.3.4-rc1')).toEqual([12, 3, 4]);
+    expect(parseVersion('1.0')).toBeNull();
+    expect(parseVersion('one')).toBeNull();
+  });
+
+  it('is compatible on the same major version only', () => {
+    expect(isCompatible(PROTOCOL_VERSION)).toBe(true);
+    expect(isCompatible('1.9.3', '1.0.0')).toBe(true);
+    expect(isCompatible('2.0.0', '1.0.0')).toBe(false);
+    expect(isCompatible('0.9.0', '1.0.0')).toBe(false);
+    expect(isCompatible('garbage', '1.0.0')).toBe(false);
+  });
+
+  it('builds a hello, a welcome and a version_mismatch error the guards accept', () => {
+    expect(isHello(hello('0.1.0'))).toBe(true);
+    expect(hello('0.1.0')).toMatchObject({ side: 'frontend', protocol_version: PROTOCOL_VERSION });
+    expect(isWelcome(welcome('0.1.0'))).toBe(true);
+    const err = versionMismatch('2.0.0');
+    expect(isError(err)).toBe(true);
+    expect(err.message).toContain('2.0.0');
+    expect(err.message).toContain(PROTOCOL_VERSION);
+  });
+
+  it('rejects a hello without a version', () => {
+    expect(isHello({ ...hello('0.1.0'), protocol_version: 'v1' })).toBe(false);
+  });
+});
+
+describe('decodeValues', () => {
+  const base = EXAMPLES.get('values') as unknown as IValues;
+
+  it('decodes float32 little-endian bytes', () => {
+    const src = new Float32Array([1.5, -2, NaN, Infinity]);
+    const msg = { ...base, count: 4 };
+    const out = decodeValues(msg, src.buffer);
+    expect(out).toBeInstanceOf(Float32Array);
+    expect(Array.from(out as Float32Array)).toEqual([1.5, -2, NaN, Infinity]);
+  });
+
+  it('decodes every dtype to its typed array', () => {
+    const cases: Array<[IValues['dtype'], any]> = [
+      ['float64', Float64Array],
+      ['int8', Int8Array],
+      ['int16', Int16Array],
+      ['int32', Int32Array],
+      ['int64', BigInt64Array],
+      ['uint8', Uint8Array],
+      ['uint16', Uint16Array],
+      ['uint32', Uint32Array],
+      ['uint64', BigUint64Array]
+    ];
+    for (const [dtype, Ctor] of cases) {
+      const src = new Ctor(3);
+      src[1] = Ctor === BigInt64Array || Ctor === BigUint64Array ? 7n : 7;
+      const out = decodeValues({ ...base, dtype, count: 3 }, src.buffer);
+      expect(out).toBeInstanceOf(Ctor);
+      expect(out[1]).toBe(src[1]);
+    }
+  });
+
+  it('accepts a DataView at an unaligned offset', () => {
+    const bytes = new Uint8Array(1 + 8);
+    new DataView(bytes.buffer).setFloat32(1, 3.25, true);
+    new DataView(bytes.buffer).setFloat32(5, -1, true);
+    const view = new DataView(bytes.buffer, 1, 8);
+    const out = decodeValues({ ...base, count: 2 }, view);
+    expect(Array.from(out as Float32Array)).toEqual([3.25, -1]);
+  });
+
+  it('throws on a missing or short buffer', () => {
+    expect(() => decodeValues({ ...base, count: 4 }, undefined)).toThrow(/no buffer/);
+    expect(() => decodeValues({ ...base, count: 4 }, new ArrayBuffer(8))).toThrow(/8 bytes/);
+  });
+});
