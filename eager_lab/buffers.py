@@ -21,6 +21,22 @@ _SENDABLE = {"float32", "float64", "int8", "int16", "int32", "int64",
 
 
 @dataclass(frozen=True)
+class Held:
+    """A value that is not a TensorRecord (a comparison's graph value), for :func:`page`."""
+
+    value: np.ndarray
+    index: int
+
+    @property
+    def shape(self):
+        return self.value.shape
+
+    @property
+    def dtype(self):
+        return self.value.dtype.name
+
+
+@dataclass(frozen=True)
 class ValuePage:
     """``count`` elements from ``offset`` of the selected sub-array (``shape``, ``total``)."""
 

@@ -15,9 +15,9 @@ import math
 import time
 from dataclasses import dataclass
 
-PROTOCOL_VERSION = "1.0.0"
+PROTOCOL_VERSION = "1.1.0"
 TARGET = "eager_lab"
-CAPABILITIES = ("state", "tensors", "tensor", "values")
+CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
 #: Rows per ``tensors`` message; a larger ``limit`` is clamped (IOPub rate limits).
 MAX_ROWS = 5000
 #: Elements per ``values`` message; a larger ``count`` is clamped.
@@ -104,6 +104,7 @@ class Request:
     limit: int = MAX_ROWS
     prefix: tuple = ()
     count: int = MAX_VALUES
+    source: str = "eager"       # get_values: "eager" (a tensor row) or "graph" (a comparison row)
 
 
 # type -> (required int fields, optional int fields with their clamp)
@@ -112,6 +113,9 @@ _FIELDS = {
     "get_tensors": (("recording_id", "step"), {"offset": None, "limit": MAX_ROWS}),
     "get_tensor": (("recording_id", "step", "index"), {}),
     "get_values": (("recording_id", "step", "index"), {"offset": None, "count": MAX_VALUES}),
+    # 1.1: eager vs graph (runs the step as a graph on first request) and trends.
+    "get_comparison": (("recording_id", "step"), {"offset": None, "limit": MAX_ROWS}),
+    "get_trends": (("recording_id",), {"offset": None, "limit": MAX_ROWS}),
 }
 REQUEST_TYPES = tuple(_FIELDS)
 
@@ -153,6 +157,11 @@ def parse_request(data) -> Request:
             raise ProtocolError("bad_request", f"get_values.prefix must be a list of integers "
                                 f">= 0, got {prefix!r}", rid)
         fields["prefix"] = tuple(prefix)
+    if kind == "get_values" and "source" in data:
+        if data["source"] not in ("eager", "graph"):
+            raise ProtocolError("bad_request", f"get_values.source must be \"eager\" or "
+                                f"\"graph\", got {data['source']!r}", rid)
+        fields["source"] = data["source"]
     return Request(kind, rid, **fields)
 
 
@@ -287,4 +296,53 @@ def values(req: Request, page) -> dict:
     return {"type": "values", "request_id": req.request_id, "recording_id": req.recording_id,
             "step": req.step, "index": req.index, "prefix": list(req.prefix),
             "shape": list(page.shape), "dtype": page.dtype, "offset": page.offset,
-            "count": page.count, "total": page.total}
+            "count": page.count, "total": page.total, "source": req.source}
+
+
+# -- 1.1: eager vs graph, trends ---------------------------------------------------------
+def comparison_row(k: int, r) -> dict:
+    """Row ``k`` of a Comparison: the graph value's one-line summary, the differences."""
+    from .summary import summarize
+    graph_summary = None
+    if r.graph_value is not None:
+        g = r.graph_value
+        graph_summary = summarize(g, g.dtype.name, tuple(g.shape)).line()
+    return {"k": k, "name": r.name, "graph": r.graph, "op": r.op_type,
+            "eager_index": r.eager.index if r.eager is not None else None,
+            "graph_summary": graph_summary, "max_abs_diff": _finite(r.max_abs_diff),
+            "max_rel_diff": _finite(r.max_rel_diff), "diverges": r.diverges,
+            "only_in": r.only_in, "why": r.why}
+
+
+def comparison(req: Request, cmp) -> dict:
+    rows = cmp.rows[req.offset:req.offset + req.limit]
+    first = cmp.first_divergence
+    return {"type": "comparison", "request_id": req.request_id,
+            "recording_id": req.recording_id, "step": req.step,
+            "first_divergence": cmp.rows.index(first) if first is not None else None,
+            "offset": min(req.offset, len(cmp.rows)), "total": len(cmp.rows),
+            "rows": [comparison_row(req.offset + i, r) for i, r in enumerate(rows)]}
+
+
+def trends(req: Request, recording) -> dict:
+    """Per named tensor, its statistics over the recorded steps (sparklines)."""
+    steps = [s.index for s in recording.steps]
+    names: list[str] = []
+    seen: set = set()
+    for step in recording.steps:
+        for t in step.tensors:
+            if t.name is not None and t.name not in seen:
+                seen.add(t.name)
+                names.append(t.name)
+    page = names[req.offset:req.offset + req.limit]
+    series = {}
+    for name in page:
+        trend = recording.trend(name)
+        series[name] = {"step": trend["step"],
+                        "mean": [_finite(v) for v in trend["mean"]],
+                        "std": [_finite(v) for v in trend["std"]],
+                        "max_abs": [_finite(v) for v in trend["max_abs"]],
+                        "nan": trend["nan"], "inf": trend["inf"]}
+    return {"type": "trends", "request_id": req.request_id, "recording_id": req.recording_id,
+            "steps": steps, "offset": min(req.offset, len(names)), "total": len(names),
+            "series": series}

@@ -193,6 +193,8 @@ class Step:
     _graph_only: "list[GraphOnlyTensor] | Callable[[], list[GraphOnlyTensor]]" = field(
         default_factory=list, repr=False)
     _replay: "Replay | None" = field(default=None, repr=False)
+    #: The latest :meth:`compare` result (the panel shows it without running it again).
+    comparison: object = field(default=None, repr=False)
 
     def compare(self, tolerances: "dict[str, tuple[float, float]] | None" = None):
         """Run this step again as a graph from the same starting state; compare tensors.
@@ -228,7 +230,8 @@ class Step:
         finally:
             now.restore()
             _restore_python_state(replay.owner, python_state)
-        return build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
+        self.comparison = build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
+        return self.comparison
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:

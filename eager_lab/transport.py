@@ -259,9 +259,38 @@ class Transport:
 
     def _on_get_values(self, request):
         _, _, step = self._find(request)
-        rec = self._tensor(step, request)
+        if request.source == "graph":
+            rows = self._comparison(step, request).rows
+            if request.index >= len(rows) or rows[request.index].graph_value is None:
+                raise ProtocolError("not_found", f"comparison row {request.index} has no "
+                                    "graph value", request.request_id)
+            rec = buffers.Held(rows[request.index].graph_value, request.index)
+        else:
+            rec = self._tensor(step, request)
         page = buffers.page(rec, request.prefix, request.offset, request.count)
         return protocol.values(request, page), [page.buffer]
+
+    def _comparison(self, step, request):
+        """The step's comparison, run on first request (seconds: a trace and a graph run)."""
+        cmp = getattr(step, "comparison", None)
+        if cmp is None:
+            try:
+                cmp = step.compare()
+            except RuntimeError as err:  # no saved state: say why
+                raise ProtocolError("no_value", str(err), request.request_id) from None
+        return cmp
+
+    def _on_get_comparison(self, request) -> dict:
+        _, _, step = self._find(request)
+        return protocol.comparison(request, self._comparison(step, request))
+
+    def _on_get_trends(self, request) -> dict:
+        recording = events.recordings.get(request.recording_id)
+        if recording is None:
+            raise ProtocolError("not_found", f"recording {request.recording_id} is not kept "
+                                f"(kept: {', '.join(map(str, events.recordings)) or 'none'})",
+                                request.request_id)
+        return protocol.trends(request, recording)
 
 
 _transport: Transport | None = None

@@ -93,7 +93,8 @@ def same_shape(built, expected, path="$"):
         assert type(built) is type(expected), f"{path}: {type(built)} != {type(expected)}"
 
 
-REQUESTS = ("request_state", "get_tensors", "get_tensor", "get_values")
+REQUESTS = ("request_state", "get_tensors", "get_tensor", "get_values", "get_comparison",
+            "get_trends")
 
 
 def test_the_documents_json_is_the_examples():
@@ -139,14 +140,23 @@ def test_every_example_is_checked(recording, transport):
         "values": ask(transport, type="get_values", recording_id=rid, step=0, index=0,
                       prefix=[0])[0],
         "error": ask(transport, type="get_tensors", recording_id=999, step=0)[0],
+        "comparison": ask(transport, type="get_comparison", recording_id=rid, step=0)[0],
+        "trends": ask(transport, type="get_trends", recording_id=rid)[0],
     }
     files = {p.stem for p in EXAMPLES.glob("*.json")}
     assert files == set(built) | set(REQUESTS)
+    # `series` maps tensor names (data, not schema) to series: compare one entry.
+    (example_name, example_series), = example("trends")["series"].items()
+    built_series = next(iter(built["trends"]["series"].values()))
+    same_shape(built_series, example_series, "trends.series[*]")
+    built["trends"] = {**built["trends"], "series": {example_name: built_series}}
     for name, message in built.items():
         same_shape(message, example(name), name)
         json.dumps(message, allow_nan=False)   # the browser's JSON.parse takes it
     assert built["hello"] == {**example("hello"), "version": eager_lab.__version__}
     assert built["state"]["recordings"][-1]["steps"][0]["first_nonfinite"] == nan_row
+    assert built["comparison"]["total"] == len(step.comparison.rows) > 0
+    assert built["trends"]["steps"] == [0]
 
 
 def test_rows_hold_the_tables_summary_without_dtype(recording, transport):
@@ -309,7 +319,7 @@ def test_version_check_by_major():
     with pytest.raises(protocol.ProtocolError) as err:
         protocol.check_peer({**example("hello"), "protocol_version": "2.0.0"})
     assert err.value.code == "version_mismatch"
-    assert "1.0.0" in err.value.message and "2.0.0" in err.value.message
+    assert protocol.PROTOCOL_VERSION in err.value.message and "2.0.0" in err.value.message
     assert err.value.to_json()["protocol_version"] == protocol.PROTOCOL_VERSION
     assert err.value.to_json()["request_id"] is None
     for bad in ({"type": "hello"}, {"type": "hello", "protocol_version": "one"}, {"type": "x"}):
@@ -384,3 +394,40 @@ def test_fetch_code_evaluates_to_the_value(recording, transport):
         dup.name = saved_name
     code = protocol.fetch_code(recording, 0, named, step, latest=True)
     assert code == f"eager_lab.last.steps[0][{json.dumps(named.name)}].value"
+
+
+def test_comparison_rows_and_graph_values(recording, transport):
+    step = recording.steps[0]
+    reply, _ = ask(transport, type="get_comparison", recording_id=recording.id, step=0)
+    rows = reply["rows"]
+    assert reply["first_divergence"] is None        # same step, same inputs: no divergence
+    both = [r for r in rows if r["only_in"] is None]
+    assert both and all(step.tensors[r["eager_index"]].name == r["name"] for r in both)
+    assert all(r["graph_summary"] for r in rows if r["only_in"] != "eager")
+    k = next(r["k"] for r in both if r["op"] == "AddV2")
+    values, bufs = ask(transport, type="get_values", recording_id=recording.id, step=0,
+                       index=k, source="graph")
+    assert values["source"] == "graph"
+    graph_value = step.comparison.rows[k].graph_value
+    np.testing.assert_array_equal(decode(values, bufs), graph_value.reshape(-1))
+    eager = step.tensors[rows[k]["eager_index"]].value
+    np.testing.assert_allclose(graph_value, eager, rtol=1e-5)
+    bad, _ = ask(transport, type="get_values", recording_id=recording.id, step=0, index=0,
+                 source="both")
+    assert bad["type"] == "error" and bad["code"] == "bad_request"
+
+
+def test_trends_follow_names_over_steps(transport):
+    rec = eager_lab.capture(tf.function(mixed_step))
+    with rec:
+        for k in range(3):
+            rec.target(tf.constant(np.arange(24, dtype=np.float32) / (7.0 + k)))
+    reply, _ = ask(transport, type="get_trends", recording_id=rec.id)
+    assert reply["steps"] == [0, 1, 2]
+    name = next(t.name for t in rec.steps[0].tensors if t.op_type == "AddV2")
+    series = reply["series"][name]
+    assert series["step"] == [0, 1, 2]
+    assert series["mean"] == [pytest.approx(float(s[name].value.mean()), rel=1e-5)
+                              for s in rec.steps]
+    paged, _ = ask(transport, type="get_trends", recording_id=rec.id, offset=0, limit=2)
+    assert len(paged["series"]) == 2 and paged["total"] == reply["total"]

@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("jupyter_client")
 from kernel_helpers import Wire, running_kernel  # noqa: E402
 from test_protocol import same_shape  # noqa: E402
+from eager_lab.protocol import PROTOCOL_VERSION  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "protocol-examples"
 HELLO = json.loads((EXAMPLES / "hello.json").read_text())
@@ -110,8 +111,8 @@ def test_load_ext_opens_a_comm_with_hello(wire):
                            and m["content"]["target_name"] == "eager_lab", 30, "comm_open")
     hello = opened["content"]["data"]
     assert hello["type"] == "hello" and hello["side"] == "kernel"
-    assert hello["protocol_version"] == "1.0.0"
-    assert opened["metadata"]["protocol_version"] == "1.0.0"
+    assert hello["protocol_version"] == PROTOCOL_VERSION
+    assert opened["metadata"]["protocol_version"] == PROTOCOL_VERSION
     assert wire.evaluate("'eager_lab' in get_ipython().kernel.comm_manager.targets") is True
     # The panel answers the kernel's hello; from then on this comm gets pushes too.
     shared["kernel_comm"] = opened["content"]["comm_id"]
@@ -125,16 +126,16 @@ def test_load_ext_opens_a_comm_with_hello(wire):
 def test_hello_gets_welcome(wire):
     comm_id, welcome = handshake(wire)
     same_shape(welcome, json.loads((EXAMPLES / "welcome.json").read_text()))
-    assert welcome["type"] == "welcome" and welcome["protocol_version"] == "1.0.0"
-    assert set(welcome["capabilities"]) == {"state", "tensors", "tensor", "values"}
+    assert welcome["type"] == "welcome" and welcome["protocol_version"] == PROTOCOL_VERSION
+    assert set(welcome["capabilities"]) == {"state", "tensors", "tensor", "values", "comparison", "trends"}
     shared["panel"] = comm_id
 
 
 def test_version_mismatch(wire):
     comm_id, reply = handshake(wire, {**HELLO, "protocol_version": "2.0.0"})
     assert reply["type"] == "error" and reply["code"] == "version_mismatch"
-    assert reply["request_id"] is None and reply["protocol_version"] == "1.0.0"
-    assert "2.0.0" in reply["message"] and "1.0.0" in reply["message"]
+    assert reply["request_id"] is None and reply["protocol_version"] == PROTOCOL_VERSION
+    assert "2.0.0" in reply["message"] and PROTOCOL_VERSION in reply["message"]
     reply, _ = wire.request(comm_id, {"type": "request_state"})
     assert reply["code"] == "version_mismatch"
 
