@@ -288,7 +288,7 @@ def fetch_code(recording, position: int, rec, step, *, latest: bool) -> str:
 def tensor(req: Request, rec, code: str | None, fetch: str) -> dict:
     return {"type": "tensor", "request_id": req.request_id, "recording_id": req.recording_id,
             "step": req.step, "index": req.index, "row": row(rec), "stats": stats(rec.summary),
-            "code": code, "fetch_code": fetch}
+            "code": code, "fetch_code": fetch, "inputs": list(rec.inputs)}
 
 
 def values(req: Request, page) -> dict:

@@ -63,7 +63,7 @@ class TensorRecord:
 
     __slots__ = ("index", "op_index", "op_type", "op_name", "slot", "name", "graph",
                  "unnamed_reason", "shape", "dtype", "nbytes", "_tensor", "_value",
-                 "_summary", "_stack", "_fallback_source", "_source", "error")
+                 "_summary", "_stack", "_fallback_source", "_source", "error", "inputs")
 
     def __init__(self, index, op_index, op_type, slot, tensor, stack, fallback_source):
         self.index = index
@@ -75,6 +75,7 @@ class TensorRecord:
         self.graph: str | None = None
         self.unnamed_reason: str | None = None
         self.error: str | None = None
+        self.inputs: tuple = ()          # row indices of the step's tensors this op consumed
         if tensor is not None:
             self.shape = tuple(tensor.shape)
             dtype = tensor.dtype
@@ -141,7 +142,7 @@ class TensorRecord:
             "shape": list(self.shape) if self.shape is not None else None,
             "dtype": self.dtype, "summary": self.summary.to_json(),
             "source": self.source.to_json() if self.source else None,
-            "error": self.error, "has_value": self.has_value,
+            "error": self.error, "has_value": self.has_value, "inputs": list(self.inputs),
         }
 
 

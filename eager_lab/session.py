@@ -207,12 +207,19 @@ class Recording:
 
     def _store(self, step, ops, matches, index, error, fallback_source) -> None:
         records = []
+        # Which row produced each tensor an op consumed. Exact: every output is held
+        # from its op until the step ends, so no other object can share its id meanwhile.
+        producer: dict[int, int] = {}
         for op_index, op in enumerate(ops):
             m = matches[op_index] if matches is not None else None
             outputs = op.outputs if op.outputs is not None else (None,)
+            inputs = tuple(producer[i] for i in op.input_ids if i in producer)
             for slot, tensor in enumerate(outputs):
                 rec = TensorRecord(len(records), op_index, op.op_type, slot, tensor,
                                    op.stack, fallback_source)
+                rec.inputs = inputs
+                if tensor is not None:
+                    producer[id(tensor)] = rec.index
                 if m is None:
                     rec.unnamed_reason = error
                 elif m.graph_op is None:

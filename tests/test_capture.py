@@ -319,3 +319,16 @@ def test_trend_follows_a_tensor_across_steps():
     assert trend["max_abs"] == [abs(v) for v in losses]
     with pytest.raises(KeyError, match="closest"):
         rec.trend(name + "x")
+
+
+def test_inputs_point_at_the_rows_an_op_consumed():
+    x, y = _data()
+    m = _tiny()
+    with eager_lab.capture(m) as rec:
+        m.train_on_batch(x, y)
+    tensors = rec.steps[0].tensors
+    square = next(t for t in tensors if t.op_type == "Square")
+    (sub,) = [tensors[i] for i in square.inputs]
+    assert sub.op_type == "Sub"
+    np.testing.assert_allclose(square.value, sub.value ** 2, rtol=1e-6)
+    assert all(i < t.index for t in tensors for i in t.inputs)
