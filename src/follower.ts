@@ -3,6 +3,7 @@
  * eager_lab connection → the model.
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
+import { Signal } from '@lumino/signaling';
 import type { ConnectionRegistry } from './connection';
 import type { EagerLabModel } from './model';
 import type { IKernelWidget, KernelWidgetTracker } from './tracker';
@@ -24,9 +25,7 @@ export class KernelFollower {
   }
 
   dispose(): void {
-    this._context?.kernelChanged.disconnect(this._update, this);
-    this._tracker.currentChanged.disconnect(undefined as never, this);
-    this._registry.replaced.disconnect(this._onReplaced, this);
+    Signal.clearData(this);
   }
 
   private async _follow(widget: IKernelWidget | null): Promise<void> {

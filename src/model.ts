@@ -344,12 +344,41 @@ export class EagerLabModel {
     ) {
       const i = this._pendingReveal;
       this._pendingReveal = null;
-      if (this._selectedTensor === null) {
-        void this.selectTensor(i);
-      }
-      this._revealRequested.emit(i);
+      this.revealRow(i);
     }
     return this._rows.length < page.total;
+  }
+
+  /**
+   * Select row `i` and ask the table to scroll to it, opening its scope
+   * groups (the failing op, the first NaN/Inf). Waits for the row's page.
+   */
+  revealRow(i: number): void {
+    if (i >= this._rows.length) {
+      this._pendingReveal = i;
+      return;
+    }
+    const scope = this._rows[i].scope;
+    if (this._grouped) {
+      const paths =
+        scope === null
+          ? [Private.UNNAMED_SCOPE]
+          : scope.split('/').map((_, k, parts) => parts.slice(0, k + 1).join('/'));
+      let changed = false;
+      for (const p of paths) {
+        if (p && !this._expanded.has(p)) {
+          this._expanded.add(p);
+          changed = true;
+        }
+      }
+      if (changed) {
+        this._invalidateView();
+      }
+    }
+    if (this._selectedTensor !== i) {
+      void this.selectTensor(i);
+    }
+    this._revealRequested.emit(i);
   }
 
   // ------------------------------------------------------------- tensors

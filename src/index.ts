@@ -1,0 +1,101 @@
+/**
+ * eager-lab: JupyterLab plugins. Wiring only; the parts live in their modules.
+ */
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ILabShell, ILayoutRestorer } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { CommandIDs, insertCode, revealSource } from './commands';
+import { ConnectionRegistry } from './connection';
+import { KernelFollower } from './follower';
+import { EagerLabModel } from './model';
+import { IEagerLab } from './tokens';
+import { KernelWidgetTracker } from './tracker';
+import { EagerLabSidebar, eagerLabIcon } from './views/sidebar';
+
+/** Package version, sent in `hello`; equal to eager_lab.__version__. */
+const VERSION = '0.1.0';
+
+const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
+  id: 'eager-lab:sidebar',
+  description:
+    'A right sidebar "Eager tensors": every tensor of a captured eager train step beside its graph name.',
+  autoStart: true,
+  provides: IEagerLab,
+  optional: [
+    ILabShell,
+    INotebookTracker,
+    IConsoleTracker,
+    ICommandPalette,
+    ILayoutRestorer,
+    ITranslator
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell | null,
+    notebookTracker: INotebookTracker | null,
+    consoleTracker: IConsoleTracker | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null
+  ): IEagerLab => {
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('jupyterlab');
+    const model = new EagerLabModel();
+    const registry = new ConnectionRegistry({ version: VERSION });
+    const tracker = new KernelWidgetTracker({
+      labShell,
+      notebookTracker,
+      consoleTracker
+    });
+    const follower = new KernelFollower({ model, registry, tracker });
+    const activate = (id: string) => app.shell.activateById(id);
+
+    const sidebar = new EagerLabSidebar({
+      model,
+      translator,
+      onRevealSource: source =>
+        void revealSource(follower.widget, source, activate, trans),
+      onInsertCode: code =>
+        insertCode(
+          follower.widget ?? notebookTracker?.currentWidget ?? null,
+          code,
+          activate,
+          trans
+        )
+    });
+    app.shell.add(sidebar, 'right', { rank: 600 });
+    restorer?.add(sidebar, sidebar.id);
+
+    app.commands.addCommand(CommandIDs.showPanel, {
+      label: trans.__('Show Eager tensors'),
+      caption: trans.__('Show the captured eager tensors of the current kernel'),
+      icon: args => (args.isPalette ? undefined : eagerLabIcon),
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+    app.commands.addCommand(CommandIDs.togglePanel, {
+      label: trans.__('Eager tensors panel'),
+      caption: trans.__('Show or hide the captured eager tensors'),
+      isToggled: () => sidebar.isVisible,
+      execute: () => {
+        if (sidebar.isVisible && labShell) {
+          labShell.collapseRight();
+        } else {
+          app.shell.activateById(sidebar.id);
+        }
+      }
+    });
+    for (const command of [CommandIDs.showPanel, CommandIDs.togglePanel]) {
+      palette?.addItem({ command, category: trans.__('Eager Lab') });
+    }
+
+    return { sidebar };
+  }
+};
+
+export default [sidebarPlugin];

@@ -1,0 +1,343 @@
+/**
+ * The "Eager tensors" side panel: step selector, filter, grouping, the
+ * table and the detail of the selected tensor. Views read the model; only
+ * the model talks to the kernel.
+ */
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import { nullTranslator } from '@jupyterlab/translation';
+import { LabIcon, SidePanel, refreshIcon } from '@jupyterlab/ui-components';
+import { MessageLoop } from '@lumino/messaging';
+import { Panel, SplitPanel, Widget } from '@lumino/widgets';
+import type { EagerLabModel } from '../model';
+import type { IRecordingInfo, ISource, ITensorRow } from '../protocol';
+import { DetailView } from './detail';
+import { EmptyView, isEmptyReason } from './empty';
+import { TensorTable } from './table';
+
+export const SIDEBAR_ID = 'eager-lab-sidebar';
+
+const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M3 4h18v3H3zM3 10.5h11v3H3zM3 17h7v3H3z"/>
+    <path d="M17 11l4 4.5-4 4.5-1.4-1.4 2.6-3.1-2.6-3.1z"/>
+  </g>
+</svg>`;
+
+export const eagerLabIcon = new LabIcon({
+  name: 'eager-lab:tensors',
+  svgstr: ICON_SVG
+});
+
+/** How long typing in the filter waits before filtering (ms). */
+const FILTER_DELAY = 120;
+
+export class EagerLabSidebar extends SidePanel {
+  constructor(options: EagerLabSidebar.IOptions) {
+    const translator = options.translator ?? nullTranslator;
+    // A CSS flex column: the controls and status take their natural height,
+    // the split (table over detail) the rest.
+    const content = new Panel();
+    content.addClass('jp-EagerLab-content');
+    super({ content, translator });
+    const trans = translator.load('jupyterlab');
+    this._t = trans;
+    this._model = options.model;
+    this.id = SIDEBAR_ID;
+    this.addClass('jp-EagerLab-sidebar');
+    this.title.icon = eagerLabIcon;
+    this.title.caption = trans.__('Eager tensors');
+    this.node.setAttribute('aria-label', trans.__('Eager tensors'));
+
+    const heading = new Widget();
+    heading.addClass('jp-EagerLab-heading');
+    const h2 = document.createElement('h2');
+    h2.textContent = trans.__('Eager tensors');
+    heading.node.appendChild(h2);
+    this.header.addWidget(heading);
+
+    this._controls = new Widget({ node: this._createControls() });
+    this._controls.addClass('jp-EagerLab-controls');
+    this._status = new EmptyView({ model: this._model, translator });
+    this._table = new TensorTable({
+      model: this._model,
+      onRevealSource: options.onRevealSource,
+      translator
+    });
+    this._detail = new DetailView({
+      model: this._model,
+      onInsertCode: options.onInsertCode,
+      translator
+    });
+    this._split = new SplitPanel({ orientation: 'vertical', spacing: 2 });
+    this._split.addClass('jp-EagerLab-split');
+    this._split.addWidget(this._table);
+    this._split.addWidget(this._detail);
+    this._split.setRelativeSizes([3, 2]);
+
+    content.addWidget(this._controls);
+    content.addWidget(this._status);
+    content.addWidget(this._split);
+    // The split lays out its children on resize messages; its height also
+    // changes when the controls or the status above it do.
+    this._resizeObserver = new ResizeObserver(() => {
+      if (this._split.isVisible) {
+        MessageLoop.sendMessage(this._split, Widget.ResizeMessage.UnknownSize);
+      }
+    });
+    this._resizeObserver.observe(this._split.node);
+
+    this._model.statusChanged.connect(this._onStatus, this);
+    this._model.recordingsChanged.connect(this._renderSteps, this);
+    this._model.selectionChanged.connect(this._renderSteps, this);
+    this._model.recordingsChanged.connect(this._renderNotes, this);
+    this._model.loadChanged.connect(this._renderCount, this);
+    this._model.viewChanged.connect(this._renderCount, this);
+    this._onStatus();
+    this._renderSteps();
+    this._renderCount();
+  }
+
+  get table(): TensorTable {
+    return this._table;
+  }
+
+  dispose(): void {
+    this._resizeObserver.disconnect();
+    super.dispose();
+  }
+
+  private _createControls(): HTMLElement {
+    const trans = this._t;
+    const node = document.createElement('div');
+
+    const stepRow = document.createElement('div');
+    stepRow.className = 'jp-EagerLab-controlRow';
+    const select = document.createElement('select');
+    select.className = 'jp-mod-styled jp-EagerLab-stepSelect';
+    select.setAttribute('aria-label', trans.__('Recorded step'));
+    select.title = trans.__('Recorded step');
+    select.addEventListener('change', () => {
+      const [rec, step] = select.value.split(':').map(Number);
+      if (Number.isInteger(rec) && Number.isInteger(step)) {
+        void this._model.selectStep(rec, step);
+      }
+    });
+    const refresh = document.createElement('button');
+    refresh.className = 'jp-mod-styled jp-EagerLab-refresh';
+    refresh.title = trans.__('Ask the kernel again');
+    refresh.setAttribute('aria-label', trans.__('Refresh'));
+    refresh.type = 'button';
+    refreshIcon.element({ container: refresh, tag: 'span' });
+    refresh.addEventListener('click', () => void this._model.refresh());
+    stepRow.append(select, refresh);
+
+    const filterRow = document.createElement('div');
+    filterRow.className = 'jp-EagerLab-controlRow';
+    const filter = document.createElement('input');
+    filter.type = 'search';
+    filter.className = 'jp-mod-styled jp-EagerLab-filter';
+    filter.placeholder = trans.__('Filter by name, op or scope');
+    filter.setAttribute('aria-label', trans.__('Filter tensors'));
+    filter.spellcheck = false;
+    filter.addEventListener('input', () => {
+      window.clearTimeout(this._filterTimer);
+      this._filterTimer = window.setTimeout(() => {
+        this._model.filter = filter.value;
+      }, FILTER_DELAY);
+    });
+    filter.addEventListener('keydown', event => {
+      if (event.key === 'ArrowDown') {
+        event.preventDefault();
+        void this._table.moveCursor(0);
+      }
+    });
+    const group = document.createElement('button');
+    group.type = 'button';
+    group.className = 'jp-mod-styled jp-EagerLab-groupToggle';
+    group.textContent = trans.__('Group by scope');
+    group.setAttribute('aria-pressed', 'false');
+    group.addEventListener('click', () => {
+      this._model.grouped = !this._model.grouped;
+      this._renderToggle();
+    });
+    filterRow.append(filter, group);
+
+    const info = document.createElement('div');
+    info.className = 'jp-EagerLab-info';
+    const count = document.createElement('span');
+    count.className = 'jp-EagerLab-count';
+    count.setAttribute('aria-live', 'polite');
+    const notes = document.createElement('span');
+    notes.className = 'jp-EagerLab-notes';
+    info.append(count, notes);
+
+    node.append(stepRow, filterRow, info);
+    this._notes = notes;
+    this._select = select;
+    this._filter = filter;
+    this._groupToggle = group;
+    this._count = count;
+    return node;
+  }
+
+  private _onStatus(): void {
+    const empty = isEmptyReason(this._model.status);
+    this._controls.setHidden(empty);
+    this._split.setHidden(empty);
+    this._status.setHidden(this._model.status.reason === 'ready');
+    // The model keeps filter and grouping per kernel: show the current ones.
+    if (this._filter.value !== this._model.filter) {
+      this._filter.value = this._model.filter;
+    }
+    this._renderToggle();
+  }
+
+  private _renderToggle(): void {
+    const on = this._model.grouped;
+    this._groupToggle.setAttribute('aria-pressed', String(on));
+    this._groupToggle.classList.toggle('jp-mod-active', on);
+  }
+
+  private _renderSteps(): void {
+    const trans = this._t;
+    const select = this._select;
+    select.textContent = '';
+    const recordings = this._model.recordings;
+    const sel = this._model.selection;
+    if (!recordings.some(r => r.steps.length > 0)) {
+      const option = document.createElement('option');
+      option.textContent = trans.__('No recorded steps');
+      option.value = '';
+      select.appendChild(option);
+      select.disabled = true;
+      return;
+    }
+    select.disabled = false;
+    // Newest recording first: it is the one usually wanted.
+    for (const rec of recordings.slice().reverse()) {
+      const og = document.createElement('optgroup');
+      og.label = Private.recordingLabel(rec, trans);
+      for (const step of rec.steps) {
+        const option = document.createElement('option');
+        option.value = `${rec.id}:${step.index}`;
+        let text = trans.__(
+          'step %1 · %2 tensors · %3 named',
+          step.index,
+          step.n_tensors,
+          step.n_named
+        );
+        if (step.error) {
+          text += ` · ${trans.__('error: %1', step.error.type)}`;
+        } else if (step.first_nonfinite !== null) {
+          text += ` · ${trans.__('NaN/Inf')}`;
+        }
+        option.textContent = text;
+        og.appendChild(option);
+      }
+      select.appendChild(og);
+    }
+    select.value = sel ? `${sel.recordingId}:${sel.step}` : '';
+    this._renderToggle();
+  }
+
+  private _renderCount(): void {
+    const trans = this._t;
+    const load = this._model.load;
+    let text: string;
+    if (load.error) {
+      text = trans.__('Could not load the rows: %1', load.error);
+    } else if (load.total === null) {
+      text = this._model.selection ? trans.__('Loading…') : '';
+    } else if (load.loaded < load.total) {
+      text = trans.__('Loading %1 of %2 tensors…', load.loaded, load.total);
+    } else {
+      text = trans.__('%1 tensors', load.total);
+    }
+    if (this._model.filter.trim() && load.total !== null && !this._model.grouped) {
+      text += ` · ${trans.__('%1 match', this._model.viewCount)}`;
+    }
+    this._count.textContent = text;
+    this._count.classList.toggle('jp-mod-error', load.error !== null);
+    this._renderNotes();
+  }
+
+  /** The step's failing op and first NaN/Inf, as links to their rows. */
+  private _renderNotes(): void {
+    const trans = this._t;
+    const step = this._model.step;
+    const notes = this._notes;
+    notes.textContent = '';
+    if (!step) {
+      return;
+    }
+    const rowName = (i: number) => {
+      const row = this._model.rows[i];
+      return row ? (row.name ?? trans.__('<unnamed> %1', row.op)) : trans.__('row %1', i);
+    };
+    const link = (label: string, i: number, cls: string) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = `jp-EagerLab-noteLink ${cls}`;
+      button.textContent = rowName(i);
+      button.title = trans.__('Show row %1', i);
+      button.addEventListener('click', () => this._model.revealRow(i));
+      const note = document.createElement('span');
+      note.className = 'jp-EagerLab-note';
+      note.append(`${label} `, button);
+      notes.appendChild(note);
+    };
+    if (step.error) {
+      if (step.error.tensor !== null) {
+        link(trans.__('%1 at', step.error.type), step.error.tensor, 'jp-EagerLab-errorLink');
+      } else {
+        const note = document.createElement('span');
+        note.className = 'jp-EagerLab-note jp-mod-error';
+        note.textContent = step.error.type;
+        note.title = step.error.message;
+        notes.appendChild(note);
+      }
+    }
+    if (step.first_nonfinite !== null) {
+      link(trans.__('first NaN/Inf:'), step.first_nonfinite, 'jp-EagerLab-nonfiniteLink');
+    } else if (step.nonfinite_checked === false) {
+      const note = document.createElement('span');
+      note.className = 'jp-EagerLab-note jp-EagerLab-muted';
+      note.textContent = trans.__('NaN/Inf not checked yet');
+      notes.appendChild(note);
+    }
+  }
+
+  private _controls: Widget;
+  private _count!: HTMLElement;
+  private _notes!: HTMLElement;
+  private _detail: DetailView;
+  private _filter!: HTMLInputElement;
+  private _filterTimer = 0;
+  private _groupToggle!: HTMLButtonElement;
+  private _model: EagerLabModel;
+  private _resizeObserver: ResizeObserver;
+  private _select!: HTMLSelectElement;
+  private _split: SplitPanel;
+  private _status: EmptyView;
+  private _table: TensorTable;
+  private _t: TranslationBundle;
+}
+
+export namespace EagerLabSidebar {
+  export interface IOptions {
+    model: EagerLabModel;
+    onRevealSource: (source: ISource, row: ITensorRow) => void;
+    onInsertCode: (code: string) => void;
+    translator?: ITranslator;
+  }
+}
+
+namespace Private {
+  export function recordingLabel(
+    rec: IRecordingInfo,
+    trans: TranslationBundle
+  ): string {
+    const state = rec.finished ? '' : ` (${trans.__('capturing')})`;
+    return `#${rec.id} ${rec.label}${state}`;
+  }
+}
