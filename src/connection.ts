@@ -52,7 +52,9 @@ const REPLY_TYPE: { [K in keyof IReplies]: IReplies[K]['type'] } = {
   request_state: 'state',
   get_tensors: 'tensors',
   get_tensor: 'tensor',
-  get_values: 'values'
+  get_values: 'values',
+  get_comparison: 'comparison',
+  get_trends: 'trends'
 };
 
 /** Rows asked for first: a small page paints sooner. */

@@ -5,7 +5,7 @@
  */
 
 /** Protocol version spoken by this frontend (not the package version). */
-export const PROTOCOL_VERSION = '1.0.0';
+export const PROTOCOL_VERSION = '1.1.0';
 
 /** Comm target name, registered on both sides. */
 export const COMM_TARGET = 'eager_lab';
@@ -175,7 +175,12 @@ export interface ITensor {
   stats: IStats | null;
   code: string | null;
   fetch_code: string;
+  /** (1.1) Rows `i` of the tensors the op consumed; absent from a 1.0 kernel. */
+  inputs?: number[];
 }
+
+/** (1.1) Whose value: a tensor row's (eager) or a comparison row's (graph). */
+export type ValueSource = 'eager' | 'graph';
 
 export interface IGetValues {
   type: 'get_values';
@@ -186,6 +191,7 @@ export interface IGetValues {
   prefix: number[];
   offset: number;
   count: number;
+  source?: ValueSource;
 }
 
 export interface IValues {
@@ -200,6 +206,71 @@ export interface IValues {
   offset: number;
   count: number;
   total: number;
+  source?: ValueSource;
+}
+
+/** (1.1) One row of an eager-vs-graph comparison. */
+export interface IComparisonRow {
+  k: number;
+  name: string | null;
+  graph: string | null;
+  op: string;
+  /** The eager row `i` of the twin; null for a graph-only tensor. */
+  eager_index: number | null;
+  graph_summary: string | null;
+  max_abs_diff: number | null;
+  max_rel_diff: number | null;
+  diverges: boolean;
+  only_in: 'eager' | 'graph' | null;
+  why: string | null;
+}
+
+export interface IGetComparison {
+  type: 'get_comparison';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  offset: number;
+  limit: number;
+}
+
+export interface IComparison {
+  type: 'comparison';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  first_divergence: number | null;
+  offset: number;
+  total: number;
+  rows: IComparisonRow[];
+}
+
+/** (1.1) A named tensor's statistics over the steps of a recording. */
+export interface ITrendSeries {
+  step: number[];
+  mean: Array<number | null>;
+  std: Array<number | null>;
+  max_abs: Array<number | null>;
+  nan: number[];
+  inf: number[];
+}
+
+export interface IGetTrends {
+  type: 'get_trends';
+  request_id: string;
+  recording_id: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ITrends {
+  type: 'trends';
+  request_id: string;
+  recording_id: number;
+  steps: number[];
+  offset: number;
+  total: number;
+  series: Record<string, ITrendSeries>;
 }
 
 export type ErrorCode =
@@ -233,6 +304,10 @@ export type Message =
   | ITensor
   | IGetValues
   | IValues
+  | IGetComparison
+  | IComparison
+  | IGetTrends
+  | ITrends
   | IError;
 
 export type MessageType = Message['type'];
@@ -246,9 +321,17 @@ export interface IReplies {
   get_tensors: ITensors;
   get_tensor: ITensor;
   get_values: IValues;
+  get_comparison: IComparison;
+  get_trends: ITrends;
 }
 
-export type Request = IRequestState | IGetTensors | IGetTensor | IGetValues;
+export type Request =
+  | IRequestState
+  | IGetTensors
+  | IGetTensor
+  | IGetValues
+  | IGetComparison
+  | IGetTrends;
 
 /** Requests as the caller writes them: the connection adds the request id. */
 export interface IRequestBodies {
@@ -256,6 +339,8 @@ export interface IRequestBodies {
   get_tensors: Omit<IGetTensors, 'request_id'>;
   get_tensor: Omit<IGetTensor, 'request_id'>;
   get_values: Omit<IGetValues, 'request_id'>;
+  get_comparison: Omit<IGetComparison, 'request_id'>;
+  get_trends: Omit<IGetTrends, 'request_id'>;
 }
 
 // ---------------------------------------------------------------- guards
@@ -488,7 +573,8 @@ export function isTensor(v: unknown): v is ITensor {
     isTensorRow(v.row) &&
     orNull(isStats)(v.stats) &&
     orNull(isStr)(v.code) &&
-    isStr(v.fetch_code)
+    isStr(v.fetch_code) &&
+    (v.inputs === undefined || isNatArray(v.inputs))
   );
 }
 
@@ -501,8 +587,13 @@ export function isGetValues(v: unknown): v is IGetValues {
     isNat(v.index) &&
     isNatArray(v.prefix) &&
     isNat(v.offset) &&
-    isNat(v.count)
+    isNat(v.count) &&
+    (v.source === undefined || isValueSource(v.source))
   );
+}
+
+function isValueSource(v: unknown): v is ValueSource {
+  return v === 'eager' || v === 'graph';
 }
 
 export const VALUE_DTYPES = [
@@ -537,7 +628,93 @@ export function isValues(v: unknown): v is IValues {
     isNat(v.offset) &&
     isNat(v.count) &&
     isNat(v.total) &&
-    v.count <= MAX_VALUES
+    v.count <= MAX_VALUES &&
+    (v.source === undefined || isValueSource(v.source))
+  );
+}
+
+const isNullableNum = orNull(isNum);
+
+export function isComparisonRow(v: unknown): v is IComparisonRow {
+  return (
+    isObj(v) &&
+    isNat(v.k) &&
+    orNull(isStr)(v.name) &&
+    orNull(isStr)(v.graph) &&
+    isStr(v.op) &&
+    orNull(isNat)(v.eager_index) &&
+    orNull(isStr)(v.graph_summary) &&
+    isNullableNum(v.max_abs_diff) &&
+    isNullableNum(v.max_rel_diff) &&
+    isBool(v.diverges) &&
+    (v.only_in === null || v.only_in === 'eager' || v.only_in === 'graph') &&
+    orNull(isStr)(v.why)
+  );
+}
+
+export function isGetComparison(v: unknown): v is IGetComparison {
+  return (
+    isObj(v) &&
+    v.type === 'get_comparison' &&
+    hasRequestId(v) &&
+    isStepLocator(v) &&
+    isNat(v.offset) &&
+    isNat(v.limit)
+  );
+}
+
+export function isComparison(v: unknown): v is IComparison {
+  return (
+    isObj(v) &&
+    v.type === 'comparison' &&
+    hasRequestId(v) &&
+    isStepLocator(v) &&
+    orNull(isNat)(v.first_divergence) &&
+    isNat(v.offset) &&
+    isNat(v.total) &&
+    arrayOf(isComparisonRow)(v.rows) &&
+    (v.offset as number) + (v.rows as unknown[]).length <= (v.total as number)
+  );
+}
+
+export function isTrendSeries(v: unknown): v is ITrendSeries {
+  if (!isObj(v) || !isNatArray(v.step)) {
+    return false;
+  }
+  const n = v.step.length;
+  const nums = arrayOf(isNullableNum);
+  return (
+    nums(v.mean) &&
+    nums(v.std) &&
+    nums(v.max_abs) &&
+    isNatArray(v.nan) &&
+    isNatArray(v.inf) &&
+    [v.mean, v.std, v.max_abs, v.nan, v.inf].every(a => a.length === n)
+  );
+}
+
+export function isGetTrends(v: unknown): v is IGetTrends {
+  return (
+    isObj(v) &&
+    v.type === 'get_trends' &&
+    hasRequestId(v) &&
+    isInt(v.recording_id) &&
+    isNat(v.offset) &&
+    isNat(v.limit)
+  );
+}
+
+export function isTrends(v: unknown): v is ITrends {
+  return (
+    isObj(v) &&
+    v.type === 'trends' &&
+    hasRequestId(v) &&
+    isInt(v.recording_id) &&
+    isNatArray(v.steps) &&
+    isNat(v.offset) &&
+    isNat(v.total) &&
+    isObj(v.series) &&
+    Object.values(v.series).every(isTrendSeries)
   );
 }
 
@@ -574,6 +751,10 @@ const GUARDS: { [K in MessageType]: (v: unknown) => boolean } = {
   tensor: isTensor,
   get_values: isGetValues,
   values: isValues,
+  get_comparison: isGetComparison,
+  comparison: isComparison,
+  get_trends: isGetTrends,
+  trends: isTrends,
   error: isError
 };
 

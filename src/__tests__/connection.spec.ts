@@ -141,7 +141,11 @@ describe('handshake', () => {
 
   it('is ready after welcome', async () => {
     const { conn, states } = await ready();
-    expect(conn.state).toEqual({ kind: 'ready', kernelVersion: '0.1.0', protocolVersion: '1.0.0' });
+    expect(conn.state).toEqual({
+      kind: 'ready',
+      kernelVersion: '0.1.0',
+      protocolVersion: example('welcome').protocol_version
+    });
     expect(states).toEqual(['ready']);
   });
 
@@ -150,6 +154,13 @@ describe('handshake', () => {
     await flush();
     kernel.comms[0].kernelCloses();
     expect(conn.state.kind).toBe('not_loaded');
+  });
+
+  it('works with a kernel of an older minor version (1.0)', async () => {
+    const { kernel, conn } = connect();
+    await flush();
+    kernel.comms[0].reply({ ...example('welcome'), protocol_version: '1.0.0' });
+    expect(conn.state).toMatchObject({ kind: 'ready', protocolVersion: '1.0.0' });
   });
 
   it('adopts a comm the kernel opens later, answering welcome', async () => {

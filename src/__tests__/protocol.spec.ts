@@ -13,8 +13,12 @@ import {
   isError,
   isGetTensor,
   isGetTensors,
+  isComparison,
+  isGetComparison,
+  isGetTrends,
   isGetValues,
   isHello,
+  isTrends,
   isRecording,
   isRequestState,
   isState,
@@ -60,12 +64,19 @@ const GUARDS: Record<MessageType, (v: unknown) => boolean> = {
   tensor: isTensor,
   get_values: isGetValues,
   values: isValues,
+  get_comparison: isGetComparison,
+  comparison: isComparison,
+  get_trends: isGetTrends,
+  trends: isTrends,
   error: isError
 };
 
 /** Fields a message may leave out (everything else is required). */
 const OPTIONAL: Record<string, string[]> = {
-  error: ['request_id', 'protocol_version']
+  error: ['request_id', 'protocol_version'],
+  // Added in 1.1: a 1.0 kernel (same major) leaves them out.
+  tensor: ['inputs'],
+  values: ['source']
 };
 
 function clone<T>(v: T): T {
@@ -235,6 +246,38 @@ describe('step digests', () => {
   });
 });
 
+describe('1.1 messages', () => {
+  it('rejects a trend series whose lists differ in length', () => {
+    const msg = clone(EXAMPLES.get('trends')!) as any;
+    msg.series['Mean:0'].mean.pop();
+    expect(decodeMessage(msg)).toBeNull();
+  });
+
+  it('accepts null statistics in a trend (a NaN step)', () => {
+    const msg = clone(EXAMPLES.get('trends')!) as any;
+    msg.series['Mean:0'].mean[1] = null;
+    expect(isTrends(msg)).toBe(true);
+  });
+
+  it('rejects a comparison row that is only in some third place', () => {
+    const msg = clone(EXAMPLES.get('comparison')!) as any;
+    msg.rows[0].only_in = 'both';
+    expect(decodeMessage(msg)).toBeNull();
+  });
+
+  it('accepts graph-only and eager-only comparison rows', () => {
+    const msg = clone(EXAMPLES.get('comparison')!) as any;
+    msg.rows[0] = { ...msg.rows[0], eager_index: null, only_in: 'graph' };
+    msg.rows[1] = { ...msg.rows[1], graph_summary: null, only_in: 'eager', max_abs_diff: null };
+    expect(isComparison(msg)).toBe(true);
+  });
+
+  it('rejects a values source other than eager or graph', () => {
+    const msg = { ...clone(EXAMPLES.get('get_values')!), source: 'disk' };
+    expect(decodeMessage(msg)).toBeNull();
+  });
+});
+
 describe('versions', () => {
   it('parses X.Y.Z with an optional tail', () => {
     expect(parseVersion('1.0.0')).toEqual([1, 0, 0]);
@@ -246,6 +289,7 @@ describe('versions', () => {
   it('is compatible on the same major version only', () => {
     expect(isCompatible(PROTOCOL_VERSION)).toBe(true);
     expect(isCompatible('1.9.3', '1.0.0')).toBe(true);
+    expect(isCompatible('1.0.0', PROTOCOL_VERSION)).toBe(true);
     expect(isCompatible('2.0.0', '1.0.0')).toBe(false);
     expect(isCompatible('0.9.0', '1.0.0')).toBe(false);
     expect(isCompatible('garbage', '1.0.0')).toBe(false);
