@@ -48,6 +48,11 @@ export class DetailView extends ReactWidget {
         trans={this._trans}
         fetchValues={(p, o, c) => this._model.fetchValues(p, o, c)}
         onInsertCode={this._onInsertCode}
+        onReveal={i => this._model.revealRow(i)}
+        rowLabel={i => {
+          const row = this._model.rows[i];
+          return row?.name ?? (row ? `<unnamed> ${row.op}` : `#${i}`);
+        }}
       />
     );
   }
@@ -66,12 +71,18 @@ export namespace DetailView {
   }
 }
 
+interface IRowLinks {
+  /** Go to row `i` of the step (select it, scroll to it). */
+  onReveal: (i: number) => void;
+  rowLabel: (i: number) => string;
+}
+
 function DetailBody(props: {
   detail: Detail;
   trans: TranslationBundle;
   fetchValues: FetchValues;
   onInsertCode: (code: string) => void;
-}): JSX.Element {
+} & IRowLinks): JSX.Element {
   const { detail, trans } = props;
   switch (detail.kind) {
     case 'none':
@@ -95,6 +106,8 @@ function DetailBody(props: {
           trans={trans}
           fetchValues={props.fetchValues}
           onInsertCode={props.onInsertCode}
+          onReveal={props.onReveal}
+          rowLabel={props.rowLabel}
         />
       );
   }
@@ -105,7 +118,7 @@ function TensorDetail(props: {
   trans: TranslationBundle;
   fetchValues: FetchValues;
   onInsertCode: (code: string) => void;
-}): JSX.Element {
+} & IRowLinks): JSX.Element {
   const { tensor, trans } = props;
   const row = tensor.row;
   const [copied, setCopied] = React.useState(false);
@@ -171,6 +184,23 @@ function TensorDetail(props: {
         {!!tensor.code && <Field label={trans.__('Code')} value={tensor.code} code />}
         {row.error !== null && (
           <Field label={trans.__('Error')} value={row.error} error />
+        )}
+        {tensor.inputs && tensor.inputs.length > 0 && (
+          <>
+            <dt>{trans.__('Inputs')}</dt>
+            <dd className="jp-EagerLab-inputs">
+              {tensor.inputs.map(i => (
+                <button
+                  key={i}
+                  className="jp-EagerLab-noteLink jp-EagerLab-inputLink"
+                  title={trans.__('Go to row %1', i)}
+                  onClick={() => props.onReveal(i)}
+                >
+                  {props.rowLabel(i)}
+                </button>
+              ))}
+            </dd>
+          </>
         )}
       </dl>
       {tensor.stats && <Stats stats={tensor.stats} trans={trans} />}
