@@ -12,11 +12,13 @@ const port = process.env.EAGER_LAB_UI_PORT || '8765';
 const repo = path.resolve(__dirname, '..');
 // The JupyterLab under test is the one installed with eager_lab in the repository's .venv
 // (its kernels run that venv's python, so `%load_ext eager_lab` works there).
-const jupyter = process.env.JUPYTER || path.join(repo, '.venv', 'bin', 'jupyter');
+const jupyter =
+  process.env.JUPYTER || path.join(repo, '.venv', 'bin', 'jupyter');
 
 module.exports = {
   ...baseConfig,
-  testDir: './tests',
+  // The 100,000-tensor benchmark runs instead of the tests with EAGER_LAB_BENCHMARK=1.
+  testDir: process.env.EAGER_LAB_BENCHMARK ? './benchmark' : './tests',
   // One JupyterLab server, one kernel per notebook, 2 cores: tests run one at a time.
   workers: 1,
   timeout: 120 * 1000,
@@ -33,6 +35,7 @@ module.exports = {
     // galata records videos by default, which needs Playwright's own ffmpeg download.
     video: 'off',
     trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium'
     }

@@ -1,0 +1,57 @@
+/**
+ * The sidebar on the demo's NaN step, a tensor selected, in the light and dark themes.
+ * Pictures go to test-results/; with EAGER_LAB_SCREENSHOTS=docs they also replace
+ * docs/sidebar-light.png and docs/sidebar-dark.png (the README's pictures).
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
+import {
+  DEMO_CELLS,
+  detail,
+  openDemo,
+  openSidebar,
+  rowByName
+} from './helpers';
+
+const DOCS = path.resolve(__dirname, '..', '..', 'docs');
+
+test.use({ viewport: { width: 1400, height: 1000 } });
+
+test('sidebar in the light and dark themes', async ({
+  page,
+  tmpPath
+}, testInfo) => {
+  await openDemo(page, tmpPath);
+  await page.sidebar.close('left');
+  await openSidebar(page);
+  await page.sidebar.setWidth(760, 'right');
+  await page.notebook.run();
+
+  const log = rowByName(page, 'Log:0');
+  await expect(log).toBeVisible();
+  await log.locator('.jp-EagerLab-col-name').click();
+  await expect(
+    detail(page).getByRole('img', { name: 'Histogram' })
+  ).toBeVisible();
+
+  for (const theme of ['light', 'dark'] as const) {
+    if (theme === 'dark') {
+      await page.theme.setDarkTheme();
+    } else {
+      await page.theme.setLightTheme();
+    }
+    // Show the NaN cell and its output beside the panel.
+    await (await page.notebook.getCellLocator(
+      DEMO_CELLS.nan
+    ))!.scrollIntoViewIfNeeded();
+    // Let the theme's CSS apply and the heatmap canvas repaint.
+    await page.waitForTimeout(500);
+    const file = testInfo.outputPath(`sidebar-${theme}.png`);
+    await page.locator('#jp-main-content-panel').screenshot({ path: file });
+    if (process.env.EAGER_LAB_SCREENSHOTS === 'docs') {
+      await page
+        .locator('#jp-main-content-panel')
+        .screenshot({ path: path.join(DOCS, `sidebar-${theme}.png`) });
+    }
+  }
+});
