@@ -1,10 +1,18 @@
 const jestJupyterLab = require('@jupyterlab/testutils/lib/jest-config');
 
+// Packages shipped as ES modules, which jest must transform.
 const esModules = [
   '@codemirror',
+  '@jupyter/react-components',
+  '@jupyter/web-components',
   '@jupyter/ydoc',
   '@jupyterlab/',
+  '@marijn',
+  '@microsoft',
+  'color',
+  'exenv-es6',
   'lib0',
+  'marked',
   'nanoid',
   'vscode-ws-jsonrpc',
   'y-protocols',

@@ -38,7 +38,7 @@ export class TensorTable extends Widget {
     this.node.setAttribute('aria-colcount', String(COLUMNS.length));
 
     this._header = new Widget({ node: Private.createHeader(this._trans) });
-    this._listModel = new Private.ListModel(k => this._renderRow(k));
+    this._listModel = new TensorListModel(k => this._renderRow(k));
     this._list = new WindowedList({ model: this._listModel });
     this._list.addClass('jp-EagerLab-tableBody');
     this._list.outerNode.setAttribute('role', 'presentation');
@@ -303,7 +303,7 @@ export class TensorTable extends Widget {
   private _cursor = 0;
   private _header: Widget;
   private _list: WindowedList;
-  private _listModel: Private.ListModel;
+  private _listModel: TensorListModel;
   private _model: EagerLabModel;
   private _onRevealSource: (source: ISource, row: ITensorRow) => void;
   private _rows = new Map<number, Widget>();
@@ -316,6 +316,52 @@ export namespace TensorTable {
     /** The source button was pressed. */
     onRevealSource: (source: ISource, row: ITensorRow) => void;
     translator?: ITranslator;
+  }
+}
+
+/**
+ * The list model: every row is ROW_HEIGHT tall, so geometry is arithmetic.
+ *
+ * WindowedListModel measures rows it has not seen by rendering them: its
+ * private `_getItemMetadata(i)` asks the renderer for every row up to `i`,
+ * and checks every offset up to the last measured row on each call. A jump
+ * to the end of 100,000 rows would create 100,000 row widgets, and each
+ * frame would walk every offset. Rows here never change height, so the
+ * offset of row `i` is `i * ROW_HEIGHT`: the geometry is replaced by O(1)
+ * arithmetic (the private methods when they exist; the public ones always).
+ */
+export class TensorListModel extends WindowedListModel {
+  constructor(render: (k: number) => Widget) {
+    super({ count: 0, overscanCount: 10 });
+    this.widgetRenderer = render;
+    const self = this as unknown as Record<string, unknown>;
+    if (typeof self._getItemMetadata === 'function') {
+      self._getItemMetadata = (index: number): WindowedList.ItemMetadata => ({
+        offset: index * ROW_HEIGHT,
+        size: ROW_HEIGHT,
+        measured: true
+      });
+    }
+    if (typeof self._findNearestItem === 'function') {
+      self._findNearestItem = (offset: number): number =>
+        Math.max(
+          0,
+          Math.min(this.widgetCount - 1, Math.floor(offset / ROW_HEIGHT))
+        );
+    }
+  }
+
+  estimateWidgetSize = (_index: number): number => ROW_HEIGHT;
+
+  widgetRenderer: (index: number) => Widget;
+
+  getEstimatedTotalSize(): number {
+    return this.widgetCount * ROW_HEIGHT;
+  }
+
+  /** Rows are never resized: nothing to record (and no per-row sizers). */
+  setWidgetSize(_sizes: { index: number; size: number }[]): boolean {
+    return false;
   }
 }
 
@@ -362,15 +408,6 @@ namespace Private {
     bool: 'bool',
     string: 'str'
   };
-
-  export class ListModel extends WindowedListModel {
-    constructor(render: (k: number) => Widget) {
-      super({ count: 0, overscanCount: 10 });
-      this.widgetRenderer = render;
-    }
-    estimateWidgetSize = (_index: number): number => ROW_HEIGHT;
-    widgetRenderer: (index: number) => Widget;
-  }
 
   function cell(role: string, column: string): HTMLElement {
     const el = document.createElement('div');
