@@ -83,8 +83,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
       caption: trans.__('Show or hide the captured eager tensors'),
       isToggled: () => sidebar.isVisible,
       execute: () => {
-        if (sidebar.isVisible && labShell) {
-          labShell.collapseRight();
+        // Both JupyterLab's and Notebook 7's shells can collapse their right
+        // area; neither is required here.
+        const shell = app.shell as { collapseRight?: () => void };
+        if (sidebar.isVisible && shell.collapseRight) {
+          shell.collapseRight();
         } else {
           app.shell.activateById(sidebar.id);
         }
