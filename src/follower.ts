@@ -37,8 +37,10 @@ export class KernelFollower {
       return;
     }
     const context = widget.sessionContext;
-    this._model.followPending();
-    await context.ready;
+    if (!context.isReady) {
+      this._model.followPending();
+      await context.ready;
+    }
     // The user may have moved on while the session started, or closed the
     // widget; connecting to it then would leave a handler behind.
     if (this._widget !== widget || widget.isDisposed) {

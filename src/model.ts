@@ -259,6 +259,7 @@ export class EagerLabModel {
     }
     this._bind(connection, Private.statusOf(connection.state));
     if (connection.state.kind === 'ready') {
+      this._restore(connection);
       void this.refresh();
     }
   }
@@ -469,11 +470,50 @@ export class EagerLabModel {
     prefs.filter = this._filter;
     prefs.grouped = this._grouped;
     prefs.followLatest = this._followLatest;
+    // A fully loaded step is kept, so that coming back to this notebook shows
+    // it at once (a finished step's rows never change; `refresh()` catches up
+    // on the rest).
+    const complete =
+      this._selection !== null &&
+      this._total !== null &&
+      this._rows.length === this._total;
+    prefs.snapshot = complete
+      ? {
+          connection: conn,
+          recordings: this._recordings,
+          kernelStatus: this._kernelStatus,
+          selection: this._selection!,
+          rows: this._rows,
+          selectedTensor: this._selectedTensor
+        }
+      : null;
     if (!conn.isDisposed) {
       conn.stateChanged.disconnect(this._onConnectionState, this);
       conn.pushReceived.disconnect(this._onPush, this);
     }
     this._connection = null;
+  }
+
+  /** Show the step kept when this connection was last followed. */
+  private _restore(conn: IEagerConnection): void {
+    const snap = this._prefs().snapshot;
+    if (!snap || snap.connection !== conn) {
+      return;
+    }
+    this._recordings = snap.recordings.slice();
+    this._kernelStatus = snap.kernelStatus;
+    this._selection = snap.selection;
+    this._rows = snap.rows;
+    this._total = snap.rows.length;
+    this._grow(0);
+    this._invalidateView();
+    this._recordingsChanged.emit();
+    this._selectionChanged.emit(this._selection);
+    this._loadChanged.emit(this.load);
+    this._updateStatus();
+    if (snap.selectedTensor !== null) {
+      void this.selectTensor(snap.selectedTensor);
+    }
   }
 
   /** View preferences kept per kernel, restored when it is followed again. */
@@ -486,7 +526,8 @@ export class EagerLabModel {
         grouped: false,
         expanded: new Set(),
         followLatest: true,
-        selection: null
+        selection: null,
+        snapshot: null
       };
       this._kernelPrefs.set(id, prefs);
     }
@@ -845,6 +886,17 @@ namespace Private {
     expanded: Set<string>;
     followLatest: boolean;
     selection: IStepRef | null;
+    snapshot: ISnapshot | null;
+  }
+
+  /** A loaded step of a kernel, kept while another kernel is followed. */
+  export interface ISnapshot {
+    connection: IEagerConnection;
+    recordings: IRecordingInfo[];
+    kernelStatus: IStatus | null;
+    selection: IStepRef;
+    rows: ITensorRow[];
+    selectedTensor: number | null;
   }
 
   export function newNode(

@@ -484,6 +484,32 @@ describe('stale kernels', () => {
     expect(model.status.reason).toBe('not_loaded');
   });
 
+  it('shows a loaded step at once when its kernel is followed again', async () => {
+    const { model, conn } = await readyModel([makeRow(0), makeRow(1), makeRow(2)]);
+    void model.selectTensor(1);
+    const other = new FakeConnection('k2');
+    model.followConnection(other);
+    expect(model.rows).toHaveLength(0);
+    conn.requests.length = 0;
+    model.followConnection(conn);
+    expect(model.rows.map(r => r.i)).toEqual([0, 1, 2]);
+    expect(model.selection).toEqual({ recordingId: 3, step: 0 });
+    expect(model.status).toEqual({ reason: 'ready' });
+    expect(model.viewCount).toBe(3);
+    await flush();
+    // Caught up with request_state; the rows were not fetched again.
+    expect(conn.requests).toEqual(['get_tensor 1', 'request_state']);
+  });
+
+  it('does not keep the step of a restarted kernel', async () => {
+    const { model } = await readyModel([makeRow(0)]);
+    const restarted = new FakeConnection('k1', 1);
+    restarted.state = READY;
+    model.followConnection(restarted);
+    await flush();
+    expect(model.rows).toHaveLength(0);
+  });
+
   it('keeps filter and grouping per kernel', async () => {
     const { model, conn } = await readyModel([makeRow(0)]);
     model.filter = 'dense';
