@@ -18,12 +18,20 @@ export namespace CommandIDs {
   export const togglePanel = 'eager-lab:toggle-panel';
 }
 
-function isNotebookPanel(w: IKernelWidget | null): w is NotebookPanel & IKernelWidget {
-  return !!w && 'content' in w && !!(w as unknown as NotebookPanel).content?.widgets &&
-    'activeCellIndex' in (w as unknown as NotebookPanel).content;
+function isNotebookPanel(
+  w: IKernelWidget | null
+): w is NotebookPanel & IKernelWidget {
+  return (
+    !!w &&
+    'content' in w &&
+    !!(w as unknown as NotebookPanel).content?.widgets &&
+    'activeCellIndex' in (w as unknown as NotebookPanel).content
+  );
 }
 
-function isConsolePanel(w: IKernelWidget | null): w is ConsolePanel & IKernelWidget {
+function isConsolePanel(
+  w: IKernelWidget | null
+): w is ConsolePanel & IKernelWidget {
   return !!w && 'console' in w;
 }
 
@@ -39,14 +47,22 @@ export async function revealSource(
 ): Promise<boolean> {
   if (source.cell === null || source.cell === undefined) {
     Notification.info(
-      trans.__('%1, line %2 (a file, not a notebook cell)', source.file, source.line),
+      trans.__(
+        '%1, line %2 (a file, not a notebook cell)',
+        source.file,
+        source.line
+      ),
       { autoClose: 5000 }
     );
     return false;
   }
   if (!isNotebookPanel(widget)) {
     Notification.info(
-      trans.__('Cell %1 is not in a notebook (line %2).', source.cell, source.line),
+      trans.__(
+        'Cell %1 is not in a notebook (line %2).',
+        source.cell,
+        source.line
+      ),
       { autoClose: 5000 }
     );
     return false;

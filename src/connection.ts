@@ -31,11 +31,7 @@ import type { ConnectionState, IEagerConnection, IValuesPage } from './tokens';
 
 /** Why a request failed: a protocol error code or a local reason. */
 export type RequestErrorCode =
-  | ErrorCode
-  | 'timeout'
-  | 'closed'
-  | 'bad_reply'
-  | 'not_ready';
+  ErrorCode | 'timeout' | 'closed' | 'bad_reply' | 'not_ready';
 
 export class RequestError extends Error {
   constructor(
@@ -286,7 +282,9 @@ export class EagerConnection implements IEagerConnection {
       return;
     }
     if (!isCompatible(data.protocol_version)) {
-      comm.send(versionMismatch(data.protocol_version) as unknown as JSONObject);
+      comm.send(
+        versionMismatch(data.protocol_version) as unknown as JSONObject
+      );
       comm.close();
       this._mismatch(data.protocol_version);
       return;
@@ -298,7 +296,10 @@ export class EagerConnection implements IEagerConnection {
   };
 
   /** Make `comm` the live one; the older one closes once its replies are in. */
-  private _adopt(comm: Kernel.IComm, peer: IHello | { version: string; protocol_version: string }): void {
+  private _adopt(
+    comm: Kernel.IComm,
+    peer: IHello | { version: string; protocol_version: string }
+  ): void {
     const older = [this._comm, this._opening].filter(
       c => c !== null && c !== comm
     ) as Kernel.IComm[];
@@ -368,7 +369,9 @@ export class EagerConnection implements IEagerConnection {
           this._opening = null;
           this._retire(comm);
         }
-        this._mismatch(data.protocol_version ?? Private.otherVersion(data.message));
+        this._mismatch(
+          data.protocol_version ?? Private.otherVersion(data.message)
+        );
       } else {
         console.warn('eager_lab: kernel error', data.message);
       }
@@ -421,7 +424,13 @@ export class EagerConnection implements IEagerConnection {
     const id = `r${++this._counter}`;
     return new Promise((resolve, reject) => {
       const timer = this._startTimer(() =>
-        this._settle(id, null, [], `no reply in ${this._timeoutMs / 1000} s`, 'timeout')
+        this._settle(
+          id,
+          null,
+          [],
+          `no reply in ${this._timeoutMs / 1000} s`,
+          'timeout'
+        )
       );
       this._pending.set(id, {
         expect: REPLY_TYPE[body.type],

@@ -74,7 +74,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
 
     app.commands.addCommand(CommandIDs.showPanel, {
       label: trans.__('Show Eager tensors'),
-      caption: trans.__('Show the captured eager tensors of the current kernel'),
+      caption: trans.__(
+        'Show the captured eager tensors of the current kernel'
+      ),
       icon: args => (args.isPalette ? undefined : eagerLabIcon),
       execute: () => app.shell.activateById(sidebar.id)
     });

@@ -187,7 +187,9 @@ export class EagerLabModel {
       path: entry.node.path,
       label: entry.label,
       depth,
-      count: this._needle ? (this._matchCounts.get(entry.node) ?? 0) : entry.node.count,
+      count: this._needle
+        ? (this._matchCounts.get(entry.node) ?? 0)
+        : entry.node.count,
       errors: entry.node.errors,
       nonfinite: entry.node.nonfinite,
       expanded: this.isExpanded(entry.node.path)
@@ -364,7 +366,9 @@ export class EagerLabModel {
       const paths =
         scope === null
           ? [Private.UNNAMED_SCOPE]
-          : scope.split('/').map((_, k, parts) => parts.slice(0, k + 1).join('/'));
+          : scope
+              .split('/')
+              .map((_, k, parts) => parts.slice(0, k + 1).join('/'));
       let changed = false;
       for (const p of paths) {
         if (p && !this._expanded.has(p)) {
@@ -402,7 +406,11 @@ export class EagerLabModel {
       }
     } catch (e) {
       if (conn === this._connection && gen === this._detailGeneration) {
-        this._setDetail({ kind: 'error', index: i, message: Private.message(e) });
+        this._setDetail({
+          kind: 'error',
+          index: i,
+          message: Private.message(e)
+        });
       }
     }
   }
@@ -905,7 +913,16 @@ namespace Private {
     parent: INode | null,
     depth: number
   ): INode {
-    return { path, label, parent, depth, items: [], count: 0, errors: 0, nonfinite: 0 };
+    return {
+      path,
+      label,
+      parent,
+      depth,
+      items: [],
+      count: 0,
+      errors: 0,
+      nonfinite: 0
+    };
   }
 
   export function statusOf(state: ConnectionState): Status {

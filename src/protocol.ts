@@ -274,11 +274,7 @@ export interface ITrends {
 }
 
 export type ErrorCode =
-  | 'bad_request'
-  | 'not_found'
-  | 'no_value'
-  | 'version_mismatch'
-  | 'internal';
+  'bad_request' | 'not_found' | 'no_value' | 'version_mismatch' | 'internal';
 
 export interface IError {
   type: 'error';
@@ -768,8 +764,7 @@ export function decodeMessage(data: unknown): Message | null {
     return null;
   }
   const guard = GUARDS[data.type as MessageType] as
-    | ((v: unknown) => boolean)
-    | undefined;
+    ((v: unknown) => boolean) | undefined;
   if (!guard || !Object.prototype.hasOwnProperty.call(GUARDS, data.type)) {
     return null;
   }

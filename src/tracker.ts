@@ -40,7 +40,9 @@ export class KernelWidgetTracker {
     const current = labShell?.currentWidget ?? null;
     this._current = isKernelWidget(current)
       ? current
-      : (notebookTracker?.currentWidget ?? consoleTracker?.currentWidget ?? null);
+      : (notebookTracker?.currentWidget ??
+        consoleTracker?.currentWidget ??
+        null);
   }
 
   /** Emits the new current kernel widget, or null. */

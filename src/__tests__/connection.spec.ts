@@ -3,7 +3,11 @@
  * version mismatch, requests, timeouts, pushes, stale kernels, restarts.
  */
 import { Signal } from '@lumino/signaling';
-import { ConnectionRegistry, EagerConnection, RequestError } from '../connection';
+import {
+  ConnectionRegistry,
+  EagerConnection,
+  RequestError
+} from '../connection';
 import { MAX_PAGE_ROWS, PROTOCOL_VERSION } from '../protocol';
 import type { IEagerConnection } from '../tokens';
 import { example, flush, makeRow } from './fakes';
@@ -80,7 +84,9 @@ class FakeKernel {
   open(data: any): FakeComm {
     const comm = new FakeComm('eager_lab', `k${++this._n}`);
     this.comms.push(comm);
-    this.targets.get('eager_lab')!(comm, { content: { comm_id: comm.commId, target_name: 'eager_lab', data } });
+    this.targets.get('eager_lab')!(comm, {
+      content: { comm_id: comm.commId, target_name: 'eager_lab', data }
+    });
     return comm;
   }
 }
@@ -93,10 +99,19 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const KERNEL_HELLO = { type: 'hello', protocol_version: PROTOCOL_VERSION, side: 'kernel', version: '0.1.0' };
+const KERNEL_HELLO = {
+  type: 'hello',
+  protocol_version: PROTOCOL_VERSION,
+  side: 'kernel',
+  version: '0.1.0'
+};
 
 function connect(kernel = new FakeKernel(), timeoutMs = 10000) {
-  const conn = new EagerConnection({ kernel: kernel as any, version: '0.1.0', timeoutMs });
+  const conn = new EagerConnection({
+    kernel: kernel as any,
+    version: '0.1.0',
+    timeoutMs
+  });
   const states: string[] = [];
   conn.stateChanged.connect((_, s) => states.push(s.kind));
   return { kernel, conn, states };
@@ -160,7 +175,10 @@ describe('handshake', () => {
     const { kernel, conn } = connect();
     await flush();
     kernel.comms[0].reply({ ...example('welcome'), protocol_version: '1.0.0' });
-    expect(conn.state).toMatchObject({ kind: 'ready', protocolVersion: '1.0.0' });
+    expect(conn.state).toMatchObject({
+      kind: 'ready',
+      protocolVersion: '1.0.0'
+    });
   });
 
   it('adopts a comm the kernel opens later, answering welcome', async () => {
@@ -169,7 +187,11 @@ describe('handshake', () => {
     kernel.comms[0].kernelCloses();
     expect(conn.state.kind).toBe('not_loaded');
     const comm = kernel.open(KERNEL_HELLO);
-    expect(comm.lastSent()).toMatchObject({ type: 'welcome', side: 'frontend', protocol_version: PROTOCOL_VERSION });
+    expect(comm.lastSent()).toMatchObject({
+      type: 'welcome',
+      side: 'frontend',
+      protocol_version: PROTOCOL_VERSION
+    });
     expect(conn.state.kind).toBe('ready');
   });
 
@@ -188,9 +210,16 @@ describe('handshake', () => {
     const { kernel, conn } = connect();
     await flush();
     const comm = kernel.open({ ...KERNEL_HELLO, protocol_version: '2.0.0' });
-    expect(comm.lastSent()).toMatchObject({ type: 'error', code: 'version_mismatch' });
+    expect(comm.lastSent()).toMatchObject({
+      type: 'error',
+      code: 'version_mismatch'
+    });
     expect(comm.isDisposed).toBe(true);
-    expect(conn.state).toEqual({ kind: 'version_mismatch', frontend: PROTOCOL_VERSION, kernel: '2.0.0' });
+    expect(conn.state).toEqual({
+      kind: 'version_mismatch',
+      frontend: PROTOCOL_VERSION,
+      kernel: '2.0.0'
+    });
   });
 
   it('names both versions when the kernel refuses our hello', async () => {
@@ -200,10 +229,15 @@ describe('handshake', () => {
       type: 'error',
       request_id: null,
       code: 'version_mismatch',
-      message: 'eager_lab protocol mismatch: the kernel speaks 2.1.0, the frontend speaks 1.0.0',
+      message:
+        'eager_lab protocol mismatch: the kernel speaks 2.1.0, the frontend speaks 1.0.0',
       protocol_version: '2.1.0'
     });
-    expect(conn.state).toEqual({ kind: 'version_mismatch', frontend: PROTOCOL_VERSION, kernel: '2.1.0' });
+    expect(conn.state).toEqual({
+      kind: 'version_mismatch',
+      frontend: PROTOCOL_VERSION,
+      kernel: '2.1.0'
+    });
   });
 
   it('reports a kernel that never answers the handshake', async () => {
@@ -230,7 +264,12 @@ describe('requests', () => {
     const b = conn.getTensor(3, 0, 5);
     const [ra, rb] = [comm.sent[0], comm.sent[1]];
     expect(ra.type).toBe('request_state');
-    expect(rb).toMatchObject({ type: 'get_tensor', recording_id: 3, step: 0, index: 5 });
+    expect(rb).toMatchObject({
+      type: 'get_tensor',
+      recording_id: 3,
+      step: 0,
+      index: 5
+    });
     expect(ra.request_id).not.toBe(rb.request_id);
     comm.reply({ ...example('tensor'), request_id: rb.request_id });
     comm.reply({ ...example('state'), request_id: ra.request_id });
@@ -242,7 +281,10 @@ describe('requests', () => {
     const { conn, comm } = await ready();
     const a = conn.getTensor(9, 0, 0);
     comm.reply({ ...example('error'), request_id: comm.lastSent().request_id });
-    await expect(a).rejects.toMatchObject({ code: 'not_found', message: 'recording 9 is not kept (kept: 3, 4)' });
+    await expect(a).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'recording 9 is not kept (kept: 3, 4)'
+    });
     const b = conn.getTensor(3, 0, 0);
     comm.reply({ ...example('state'), request_id: comm.lastSent().request_id });
     await expect(b).rejects.toMatchObject({ code: 'bad_reply' });
@@ -251,13 +293,19 @@ describe('requests', () => {
   it('rejects a malformed reply to a pending request', async () => {
     const { conn, comm } = await ready();
     const a = conn.getTensor(3, 0, 5);
-    comm.reply({ type: 'tensor', request_id: comm.lastSent().request_id, row: 'oops' });
+    comm.reply({
+      type: 'tensor',
+      request_id: comm.lastSent().request_id,
+      row: 'oops'
+    });
     await expect(a).rejects.toBeInstanceOf(RequestError);
   });
 
   it('refuses requests before the handshake', async () => {
     const { conn } = connect();
-    await expect(conn.request({ type: 'request_state' })).rejects.toMatchObject({ code: 'not_ready' });
+    await expect(conn.request({ type: 'request_state' })).rejects.toMatchObject(
+      { code: 'not_ready' }
+    );
   });
 
   it('times out after 10 s of an idle kernel, not while it is busy', async () => {
@@ -285,9 +333,16 @@ describe('requests', () => {
     const { conn, comm } = await ready();
     const p = conn.getValues(3, 0, 7, [0, 5], 0, 3);
     const req = comm.lastSent();
-    expect(req).toMatchObject({ type: 'get_values', prefix: [0, 5], offset: 0, count: 3 });
+    expect(req).toMatchObject({
+      type: 'get_values',
+      prefix: [0, 5],
+      offset: 0,
+      count: 3
+    });
     const data = new Float32Array([1, 2.5, NaN]);
-    comm.reply({ ...example('values'), request_id: req.request_id, count: 3 }, [new DataView(data.buffer)]);
+    comm.reply({ ...example('values'), request_id: req.request_id, count: 3 }, [
+      new DataView(data.buffer)
+    ]);
     const page = await p;
     expect(page.data).toBeInstanceOf(Float32Array);
     expect(Array.from(page.data as Float32Array)).toEqual([1, 2.5, NaN]);
@@ -305,12 +360,27 @@ describe('requests', () => {
       await flush();
       const req = comm.lastSent();
       expect(req.type).toBe('get_tensors');
-      const rows = Array.from({ length: Math.min(req.limit, total - req.offset) }, (_, i) => makeRow(req.offset + i));
-      comm.reply({ type: 'tensors', request_id: req.request_id, recording_id: 3, step: 0, offset: req.offset, total, rows });
+      const rows = Array.from(
+        { length: Math.min(req.limit, total - req.offset) },
+        (_, i) => makeRow(req.offset + i)
+      );
+      comm.reply({
+        type: 'tensors',
+        request_id: req.request_id,
+        recording_id: 3,
+        step: 0,
+        offset: req.offset,
+        total,
+        rows
+      });
     }
     await done;
     expect(offsets).toEqual([0, 1000, 1000 + MAX_PAGE_ROWS]);
-    expect(comm.sent.map(s => s.limit)).toEqual([1000, MAX_PAGE_ROWS, MAX_PAGE_ROWS]);
+    expect(comm.sent.map(s => s.limit)).toEqual([
+      1000,
+      MAX_PAGE_ROWS,
+      MAX_PAGE_ROWS
+    ]);
   });
 });
 
@@ -339,7 +409,9 @@ describe('pushes and stale kernels', () => {
     comm.reply(example('status'));
     expect(pushes).toEqual([]);
     const other = new FakeComm('eager_lab', 'x');
-    kernel.targets.get('eager_lab')!(other, { content: { data: KERNEL_HELLO } });
+    kernel.targets.get('eager_lab')!(other, {
+      content: { data: KERNEL_HELLO }
+    });
     expect(other.isDisposed).toBe(true);
   });
 

@@ -52,7 +52,10 @@ export function makeRow(i: number, over: Partial<ITensorRow> = {}): ITensorRow {
   return { ...base, i, source: null, ...over };
 }
 
-export function makeStep(index: number, over: Partial<IStepInfo> = {}): IStepInfo {
+export function makeStep(
+  index: number,
+  over: Partial<IStepInfo> = {}
+): IStepInfo {
   return {
     index,
     n_tensors: 10,
@@ -71,7 +74,10 @@ export function makeRecording(
   return { id, label: 'ConvNet', finished, steps };
 }
 
-export function makeState(recordings: IRecordingInfo[], capturing = false): IState {
+export function makeState(
+  recordings: IRecordingInfo[],
+  capturing = false
+): IState {
   const last = recordings[recordings.length - 1];
   return {
     type: 'state',
@@ -119,8 +125,14 @@ export class FakeConnection implements IEagerConnection {
   readonly kernelId: string;
   readonly key: string;
   state: ConnectionState = { kind: 'connecting' };
-  readonly stateChanged: Signal<IEagerConnection, ConnectionState> = new Signal<IEagerConnection, ConnectionState>(this);
-  readonly pushReceived: Signal<IEagerConnection, Push> = new Signal<IEagerConnection, Push>(this);
+  readonly stateChanged: Signal<IEagerConnection, ConnectionState> = new Signal<
+    IEagerConnection,
+    ConnectionState
+  >(this);
+  readonly pushReceived: Signal<IEagerConnection, Push> = new Signal<
+    IEagerConnection,
+    Push
+  >(this);
   isDisposed = false;
 
   stateReply: IState = makeState([]);
@@ -142,7 +154,9 @@ export class FakeConnection implements IEagerConnection {
     this.pushReceived.emit(msg);
   }
 
-  request<K extends keyof IReplies>(body: IRequestBodies[K]): Promise<IReplies[K]> {
+  request<K extends keyof IReplies>(
+    body: IRequestBodies[K]
+  ): Promise<IReplies[K]> {
     this.requests.push(body.type);
     if (body.type === 'request_state') {
       const reply = this.stateDeferred
@@ -160,13 +174,23 @@ export class FakeConnection implements IEagerConnection {
   ): Promise<void> {
     this.requests.push(`get_tensors ${recordingId}:${step}`);
     const rows = this.steps.get(`${recordingId}:${step}`) ?? [];
-    for (let offset = 0; offset === 0 || offset < rows.length; offset += this.pageSize) {
+    for (
+      let offset = 0;
+      offset === 0 || offset < rows.length;
+      offset += this.pageSize
+    ) {
       if (this.gate) {
         await this.gate.promise;
       } else {
         await Promise.resolve();
       }
-      const p = page(recordingId, step, offset, rows.length, rows.slice(offset, offset + this.pageSize));
+      const p = page(
+        recordingId,
+        step,
+        offset,
+        rows.length,
+        rows.slice(offset, offset + this.pageSize)
+      );
       if (!onPage(p) || p.rows.length === 0) {
         return;
       }

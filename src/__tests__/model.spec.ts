@@ -17,7 +17,11 @@ import {
   page
 } from './fakes';
 
-const READY = { kind: 'ready', kernelVersion: '0.1.0', protocolVersion: '1.0.0' } as const;
+const READY = {
+  kind: 'ready',
+  kernelVersion: '0.1.0',
+  protocolVersion: '1.0.0'
+} as const;
 
 function status(over: Partial<IStatus> = {}): IStatus {
   return {
@@ -45,7 +49,10 @@ function labels(model: EagerLabModel): string[] {
 }
 
 /** A model following a ready fake connection with one recording. */
-async function readyModel(rows: ITensorRow[], steps = [makeStep(0, { n_tensors: rows.length })]) {
+async function readyModel(
+  rows: ITensorRow[],
+  steps = [makeStep(0, { n_tensors: rows.length })]
+) {
   const model = new EagerLabModel();
   const conn = new FakeConnection();
   conn.state = READY;
@@ -77,15 +84,27 @@ describe('status', () => {
     expect(model.status.reason).toBe('connecting');
     conn.setState({ kind: 'not_loaded' });
     expect(model.status).toEqual({ reason: 'not_loaded' });
-    conn.setState({ kind: 'version_mismatch', frontend: '1.0.0', kernel: '2.0.0' });
+    conn.setState({
+      kind: 'version_mismatch',
+      frontend: '1.0.0',
+      kernel: '2.0.0'
+    });
     expect(model.status).toEqual({
       reason: 'version_mismatch',
       frontend: '1.0.0',
       kernel: '2.0.0'
     });
     conn.setState({ kind: 'error', message: 'the kernel died' });
-    expect(model.status).toEqual({ reason: 'error', message: 'the kernel died' });
-    expect(seen).toEqual(['connecting', 'not_loaded', 'version_mismatch', 'error']);
+    expect(model.status).toEqual({
+      reason: 'error',
+      message: 'the kernel died'
+    });
+    expect(seen).toEqual([
+      'connecting',
+      'not_loaded',
+      'version_mismatch',
+      'error'
+    ]);
   });
 
   it('asks for the state after welcome: no steps yet', async () => {
@@ -109,16 +128,30 @@ describe('status', () => {
     expect(model.status.reason).toBe('no_steps_yet');
 
     conn.push(status({ capturing: true, steps_recorded: 0 }));
-    expect(model.status).toEqual({ reason: 'capturing', target: 'ConvNet', stepsRecorded: 0 });
+    expect(model.status).toEqual({
+      reason: 'capturing',
+      target: 'ConvNet',
+      stepsRecorded: 0
+    });
     conn.push({ type: 'recording', recording: makeRecording(3, [], false) });
     conn.push(status({ capturing: true, steps_recorded: 1 }));
-    conn.push({ type: 'recording', recording: makeRecording(3, [makeStep(0)], false) });
-    expect(model.status).toEqual({ reason: 'capturing', target: 'ConvNet', stepsRecorded: 1 });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(3, [makeStep(0)], false)
+    });
+    expect(model.status).toEqual({
+      reason: 'capturing',
+      target: 'ConvNet',
+      stepsRecorded: 1
+    });
     // A busy kernel answers after its cell: nothing is asked while it captures.
     expect(conn.requests).toEqual(['request_state']);
 
     conn.push(status({ capturing: false, steps_recorded: 1 }));
-    conn.push({ type: 'recording', recording: makeRecording(3, [makeStep(0)], true) });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(3, [makeStep(0)], true)
+    });
     await flush();
     expect(model.status).toEqual({ reason: 'ready' });
     expect(model.selection).toEqual({ recordingId: 3, step: 0 });
@@ -145,7 +178,10 @@ describe('status', () => {
     model.followConnection(conn);
     conn.stateDeferred.reject(new Error('no reply in 10 s'));
     await flush();
-    expect(model.status).toEqual({ reason: 'error', message: 'no reply in 10 s' });
+    expect(model.status).toEqual({
+      reason: 'error',
+      message: 'no reply in 10 s'
+    });
   });
 });
 
@@ -154,7 +190,9 @@ describe('step selection', () => {
     const rows = Array.from({ length: 10 }, (_, i) => makeRow(i));
     const steps = [
       makeStep(0),
-      makeStep(1, { error: { type: 'InvalidArgumentError', message: 'x', tensor: 6 } }),
+      makeStep(1, {
+        error: { type: 'InvalidArgumentError', message: 'x', tensor: 6 }
+      }),
       makeStep(2)
     ];
     const model = new EagerLabModel();
@@ -173,7 +211,11 @@ describe('step selection', () => {
   });
 
   it('prefers a step with NaN/Inf over the last one', async () => {
-    const steps = [makeStep(0), makeStep(1, { first_nonfinite: 2 }), makeStep(2)];
+    const steps = [
+      makeStep(0),
+      makeStep(1, { first_nonfinite: 2 }),
+      makeStep(2)
+    ];
     const { model } = await readyModel([makeRow(0)], steps);
     expect(model.selection).toEqual({ recordingId: 3, step: 1 });
   });
@@ -181,7 +223,10 @@ describe('step selection', () => {
   it('follows a new recording when it ends', async () => {
     const { model, conn } = await readyModel([makeRow(0)]);
     conn.steps.set('4:0', [makeRow(0), makeRow(1), makeRow(2)]);
-    conn.push({ type: 'recording', recording: makeRecording(4, [makeStep(0)], true) });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0)], true)
+    });
     await flush();
     expect(model.selection).toEqual({ recordingId: 4, step: 0 });
     expect(model.rows).toHaveLength(3);
@@ -189,10 +234,16 @@ describe('step selection', () => {
 
   it('stays on an older recording the user chose', async () => {
     const { model, conn } = await readyModel([makeRow(0)]);
-    conn.push({ type: 'recording', recording: makeRecording(4, [makeStep(0)], true) });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0)], true)
+    });
     await flush();
     await model.selectStep(3, 0);
-    conn.push({ type: 'recording', recording: makeRecording(4, [makeStep(0), makeStep(1)], true) });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0), makeStep(1)], true)
+    });
     await flush();
     expect(model.selection).toEqual({ recordingId: 3, step: 0 });
   });
@@ -204,7 +255,9 @@ describe('paging', () => {
     const model = new EagerLabModel();
     const conn = new FakeConnection();
     conn.state = READY;
-    conn.stateReply = makeState([makeRecording(3, [makeStep(0, { n_tensors: 10 })])]);
+    conn.stateReply = makeState([
+      makeRecording(3, [makeStep(0, { n_tensors: 10 })])
+    ]);
     conn.steps.set('3:0', rows);
     conn.gate = new Deferred();
     const changes: ViewChange[] = [];
@@ -250,7 +303,10 @@ describe('paging', () => {
     const conn = new FakeConnection();
     conn.state = READY;
     conn.stateReply = makeState([makeRecording(3, [makeStep(0), makeStep(1)])]);
-    conn.steps.set('3:0', Array.from({ length: 8 }, (_, i) => makeRow(i, { name: `a${i}` })));
+    conn.steps.set(
+      '3:0',
+      Array.from({ length: 8 }, (_, i) => makeRow(i, { name: `a${i}` }))
+    );
     conn.steps.set('3:1', [makeRow(0, { name: 'b0' })]);
     conn.gate = new Deferred();
     model.followConnection(conn);
@@ -283,7 +339,9 @@ describe('paging', () => {
     const conn = new FakeConnection();
     conn.pageSize = 5000;
     conn.state = READY;
-    conn.stateReply = makeState([makeRecording(3, [makeStep(0, { n_tensors: n })])]);
+    conn.stateReply = makeState([
+      makeRecording(3, [makeStep(0, { n_tensors: n })])
+    ]);
     conn.steps.set('3:0', rows);
     const changes: ViewChange[] = [];
     model.viewChanged.connect((_, c) => {
@@ -313,15 +371,28 @@ describe('paging', () => {
 describe('filter', () => {
   const rows = [
     makeRow(0, { name: 'dense/MatMul:0', op: 'MatMul', scope: 'dense' }),
-    makeRow(1, { name: null, reason: 'ambiguous', op: 'Relu', scope: null, op_name: null }),
-    makeRow(2, { name: 'gradient_tape/dense/MatMul_grad/MatMul:0', op: 'MatMul', scope: 'gradient_tape/dense/MatMul_grad' }),
+    makeRow(1, {
+      name: null,
+      reason: 'ambiguous',
+      op: 'Relu',
+      scope: null,
+      op_name: null
+    }),
+    makeRow(2, {
+      name: 'gradient_tape/dense/MatMul_grad/MatMul:0',
+      op: 'MatMul',
+      scope: 'gradient_tape/dense/MatMul_grad'
+    }),
     makeRow(3, { name: 'adam/mul:0', op: 'Mul', scope: 'adam' })
   ];
 
   it('matches name, op and scope, ignoring case', async () => {
     const { model } = await readyModel(rows);
     model.filter = 'matmul';
-    expect(labels(model)).toEqual(['0 dense/MatMul:0', '2 gradient_tape/dense/MatMul_grad/MatMul:0']);
+    expect(labels(model)).toEqual([
+      '0 dense/MatMul:0',
+      '2 gradient_tape/dense/MatMul_grad/MatMul:0'
+    ]);
     model.filter = 'RELU';
     expect(labels(model)).toEqual(['1 <unnamed>']);
     model.filter = 'ADAM';
@@ -338,13 +409,19 @@ describe('filter', () => {
     const changes: ViewChange[] = [];
     model.viewChanged.connect((_, c) => changes.push(c));
     model.appendPage(page(3, 0, 0, 4, rows));
-    expect(labels(model)).toEqual(['0 dense/MatMul:0', '2 gradient_tape/dense/MatMul_grad/MatMul:0', '3 adam/mul:0']);
+    expect(labels(model)).toEqual([
+      '0 dense/MatMul:0',
+      '2 gradient_tape/dense/MatMul_grad/MatMul:0',
+      '3 adam/mul:0'
+    ]);
     expect(changes).toEqual([{ kind: 'append', from: 0 }]);
   });
 
   it('renders markup in names as text: the model keeps strings as they are', async () => {
     const evil = '<img src=x onerror=alert(1)>';
-    const { model } = await readyModel([makeRow(0, { name: evil, scope: evil })]);
+    const { model } = await readyModel([
+      makeRow(0, { name: evil, scope: evil })
+    ]);
     model.filter = '<img';
     const item = model.viewItem(0);
     expect(item.kind === 'row' && item.row.name).toBe(evil);
@@ -353,13 +430,25 @@ describe('filter', () => {
 
 describe('grouping by scope', () => {
   const rows = [
-    makeRow(0, { name: 'sequential/dense/MatMul:0', scope: 'sequential/dense' }),
-    makeRow(1, { name: 'sequential/dense/BiasAdd:0', scope: 'sequential/dense' }),
+    makeRow(0, {
+      name: 'sequential/dense/MatMul:0',
+      scope: 'sequential/dense'
+    }),
+    makeRow(1, {
+      name: 'sequential/dense/BiasAdd:0',
+      scope: 'sequential/dense'
+    }),
     makeRow(2, { name: 'Mean:0', scope: '' }),
-    makeRow(3, { name: 'gradient_tape/sequential/dense/MatMul:0', scope: 'gradient_tape/sequential/dense' }),
+    makeRow(3, {
+      name: 'gradient_tape/sequential/dense/MatMul:0',
+      scope: 'gradient_tape/sequential/dense'
+    }),
     makeRow(4, { name: null, scope: null, op_name: null, nan: 2 }),
     makeRow(5, { name: 'adam/mul:0', scope: 'adam', error: 'boom' }),
-    makeRow(6, { name: 'sequential/dense_1/MatMul:0', scope: 'sequential/dense_1' })
+    makeRow(6, {
+      name: 'sequential/dense_1/MatMul:0',
+      scope: 'sequential/dense_1'
+    })
   ];
 
   it('shows top-level scopes collapsed, in order of first appearance', async () => {
@@ -485,7 +574,11 @@ describe('stale kernels', () => {
   });
 
   it('shows a loaded step at once when its kernel is followed again', async () => {
-    const { model, conn } = await readyModel([makeRow(0), makeRow(1), makeRow(2)]);
+    const { model, conn } = await readyModel([
+      makeRow(0),
+      makeRow(1),
+      makeRow(2)
+    ]);
     void model.selectTensor(1);
     const other = new FakeConnection('k2');
     model.followConnection(other);
@@ -541,6 +634,10 @@ describe('tensor detail', () => {
     const a = model.selectTensor(0);
     conn.tensorReplies.get(0)!.reject(new Error('tensor 0 is not in step 0'));
     await a;
-    expect(model.detail).toEqual({ kind: 'error', index: 0, message: 'tensor 0 is not in step 0' });
+    expect(model.detail).toEqual({
+      kind: 'error',
+      index: 0,
+      message: 'tensor 0 is not in step 0'
+    });
   });
 });

@@ -126,7 +126,15 @@ describe('protocol examples', () => {
           const broken = clone(example);
           // A value of another JSON type than the example's.
           broken[key] =
-            typeof value === 'string' ? 42 : typeof value === 'number' ? 'x' : typeof value === 'boolean' ? 'yes' : Array.isArray(value) ? 'list' : 7;
+            typeof value === 'string'
+              ? 42
+              : typeof value === 'number'
+                ? 'x'
+                : typeof value === 'boolean'
+                  ? 'yes'
+                  : Array.isArray(value)
+                    ? 'list'
+                    : 7;
           expect({ key, decoded: decodeMessage(broken) }).toEqual({
             key,
             decoded: null
@@ -144,13 +152,28 @@ describe('protocol examples', () => {
 
 describe('decodeMessage', () => {
   it('rejects what is not a message', () => {
-    for (const v of [null, undefined, 3, 'hello', [], [{ type: 'hello' }], {}, { type: 3 }]) {
+    for (const v of [
+      null,
+      undefined,
+      3,
+      'hello',
+      [],
+      [{ type: 'hello' }],
+      {},
+      { type: 3 }
+    ]) {
       expect(decodeMessage(v)).toBeNull();
     }
   });
 
   it('rejects unknown types, including inherited property names', () => {
-    for (const type of ['nope', 'toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+    for (const type of [
+      'nope',
+      'toString',
+      '__proto__',
+      'constructor',
+      'hasOwnProperty'
+    ]) {
       expect(decodeMessage({ type, request_id: 'r1' })).toBeNull();
     }
   });
@@ -191,7 +214,9 @@ describe('tensor rows', () => {
   const row = () => clone((EXAMPLES.get('tensors')!.rows as Json[])[0]);
 
   it('accepts an unnamed row with its reason', () => {
-    expect(isTensorRow({ ...row(), name: null, reason: 'ambiguous call site' })).toBe(true);
+    expect(
+      isTensorRow({ ...row(), name: null, reason: 'ambiguous call site' })
+    ).toBe(true);
   });
 
   it('accepts unknown dimensions and an unknown rank', () => {
@@ -207,7 +232,9 @@ describe('tensor rows', () => {
   });
 
   it('accepts a failing op row', () => {
-    expect(isTensorRow({ ...row(), error: 'InvalidArgumentError: ...' })).toBe(true);
+    expect(isTensorRow({ ...row(), error: 'InvalidArgumentError: ...' })).toBe(
+      true
+    );
   });
 
   it('rejects a malformed source', () => {
@@ -226,7 +253,11 @@ describe('step digests', () => {
   it('accepts nonfinite_checked and a step error', () => {
     const msg = clone(EXAMPLES.get('recording')!) as any;
     msg.recording.steps[0].nonfinite_checked = false;
-    msg.recording.steps[0].error = { type: 'InvalidArgumentError', message: 'x', tensor: 57 };
+    msg.recording.steps[0].error = {
+      type: 'InvalidArgumentError',
+      message: 'x',
+      tensor: 57
+    };
     expect(isRecording(msg)).toBe(true);
     msg.recording.steps[0].nonfinite_checked = 'no';
     expect(isRecording(msg)).toBe(false);
@@ -234,7 +265,13 @@ describe('step digests', () => {
 
   it('accepts a status before anything was captured', () => {
     expect(
-      isStatus({ type: 'status', capturing: false, target: null, recording_id: null, steps_recorded: 0 })
+      isStatus({
+        type: 'status',
+        capturing: false,
+        target: null,
+        recording_id: null,
+        steps_recorded: 0
+      })
     ).toBe(true);
   });
 
@@ -268,7 +305,12 @@ describe('1.1 messages', () => {
   it('accepts graph-only and eager-only comparison rows', () => {
     const msg = clone(EXAMPLES.get('comparison')!) as any;
     msg.rows[0] = { ...msg.rows[0], eager_index: null, only_in: 'graph' };
-    msg.rows[1] = { ...msg.rows[1], graph_summary: null, only_in: 'eager', max_abs_diff: null };
+    msg.rows[1] = {
+      ...msg.rows[1],
+      graph_summary: null,
+      only_in: 'eager',
+      max_abs_diff: null
+    };
     expect(isComparison(msg)).toBe(true);
   });
 
@@ -297,7 +339,10 @@ describe('versions', () => {
 
   it('builds a hello, a welcome and a version_mismatch error the guards accept', () => {
     expect(isHello(hello('0.1.0'))).toBe(true);
-    expect(hello('0.1.0')).toMatchObject({ side: 'frontend', protocol_version: PROTOCOL_VERSION });
+    expect(hello('0.1.0')).toMatchObject({
+      side: 'frontend',
+      protocol_version: PROTOCOL_VERSION
+    });
     expect(isWelcome(welcome('0.1.0'))).toBe(true);
     const err = versionMismatch('2.0.0');
     expect(isError(err)).toBe(true);
@@ -352,7 +397,11 @@ describe('decodeValues', () => {
   });
 
   it('throws on a missing or short buffer', () => {
-    expect(() => decodeValues({ ...base, count: 4 }, undefined)).toThrow(/no buffer/);
-    expect(() => decodeValues({ ...base, count: 4 }, new ArrayBuffer(8))).toThrow(/8 bytes/);
+    expect(() => decodeValues({ ...base, count: 4 }, undefined)).toThrow(
+      /no buffer/
+    );
+    expect(() =>
+      decodeValues({ ...base, count: 4 }, new ArrayBuffer(8))
+    ).toThrow(/8 bytes/);
   });
 });

@@ -4,8 +4,21 @@
  */
 import { Widget } from '@lumino/widgets';
 import { EagerLabModel } from '../model';
-import { ROW_HEIGHT, TensorListModel, TensorTable, shapeText, sourceText } from '../views/table';
-import { FakeConnection, flush, makeRecording, makeRow, makeState, makeStep } from './fakes';
+import {
+  ROW_HEIGHT,
+  TensorListModel,
+  TensorTable,
+  shapeText,
+  sourceText
+} from '../views/table';
+import {
+  FakeConnection,
+  flush,
+  makeRecording,
+  makeRow,
+  makeState,
+  makeStep
+} from './fakes';
 
 describe('TensorListModel', () => {
   it('renders only the window, even at the end of 100,000 rows', () => {
@@ -24,8 +37,13 @@ describe('TensorListModel', () => {
     expect(range[0]).toBe(100000 - 20 - 10);
     expect(rendered).toEqual([]); // geometry alone renders nothing
     expect(model.getEstimatedTotalSize()).toBe(100000 * ROW_HEIGHT);
-    expect(model.getSpan(500, 509)).toEqual([500 * ROW_HEIGHT, 10 * ROW_HEIGHT]);
-    expect(model.getOffsetForIndexAndAlignment(50000, 'start')).toBe(50000 * ROW_HEIGHT);
+    expect(model.getSpan(500, 509)).toEqual([
+      500 * ROW_HEIGHT,
+      10 * ROW_HEIGHT
+    ]);
+    expect(model.getOffsetForIndexAndAlignment(50000, 'start')).toBe(
+      50000 * ROW_HEIGHT
+    );
     expect(model.setWidgetSize([{ index: 3, size: 99 }])).toBe(false);
   });
 });
@@ -41,8 +59,22 @@ describe('text helpers', () => {
   });
 
   it('names a cell or a file', () => {
-    expect(sourceText({ file: '/tmp/ipykernel_1/2.py', line: 12, function: 'f', cell: 3 })).toBe('cell 3:12');
-    expect(sourceText({ file: '/a/b/model.py', line: 7, function: 'call', cell: null })).toBe('model.py:7');
+    expect(
+      sourceText({
+        file: '/tmp/ipykernel_1/2.py',
+        line: 12,
+        function: 'f',
+        cell: 3
+      })
+    ).toBe('cell 3:12');
+    expect(
+      sourceText({
+        file: '/a/b/model.py',
+        line: 7,
+        function: 'call',
+        cell: null
+      })
+    ).toBe('model.py:7');
   });
 });
 
@@ -51,22 +83,39 @@ describe('TensorTable rows', () => {
     const evil = '<img src=x onerror=alert(1)>';
     const model = new EagerLabModel();
     const conn = new FakeConnection();
-    conn.state = { kind: 'ready', kernelVersion: '0.1.0', protocolVersion: '1.1.0' };
+    conn.state = {
+      kind: 'ready',
+      kernelVersion: '0.1.0',
+      protocolVersion: '1.1.0'
+    };
     conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
     conn.steps.set('3:0', [
-      makeRow(0, { name: `${evil}/x:0`, source: { file: `/tmp/${evil}.py`, line: 3, function: 'f', cell: null } }),
+      makeRow(0, {
+        name: `${evil}/x:0`,
+        source: { file: `/tmp/${evil}.py`, line: 3, function: 'f', cell: null }
+      }),
       makeRow(1, { name: null, reason: evil })
     ]);
     const table = new TensorTable({ model, onRevealSource: () => undefined });
     model.followConnection(conn);
     await flush();
     // Render the rows the list would show.
-    const rows = [0, 1].map(k => (table as any)._renderRow(k).node as HTMLElement);
+    const rows = [0, 1].map(
+      k => (table as any)._renderRow(k).node as HTMLElement
+    );
     expect(rows[0].querySelector('img')).toBeNull();
-    expect(rows[0].querySelector('.jp-EagerLab-col-name')!.textContent).toBe(`${evil}/x:0`);
-    expect(rows[0].querySelector('.jp-EagerLab-source')!.textContent).toBe(`${evil}.py:3`);
-    expect(rows[1].querySelector('.jp-EagerLab-col-name')!.textContent).toBe('<unnamed>');
-    expect((rows[1].querySelector('.jp-EagerLab-col-name') as HTMLElement).title).toBe(evil);
+    expect(rows[0].querySelector('.jp-EagerLab-col-name')!.textContent).toBe(
+      `${evil}/x:0`
+    );
+    expect(rows[0].querySelector('.jp-EagerLab-source')!.textContent).toBe(
+      `${evil}.py:3`
+    );
+    expect(rows[1].querySelector('.jp-EagerLab-col-name')!.textContent).toBe(
+      '<unnamed>'
+    );
+    expect(
+      (rows[1].querySelector('.jp-EagerLab-col-name') as HTMLElement).title
+    ).toBe(evil);
     expect(rows[0].getAttribute('role')).toBe('row');
     expect(rows[0].querySelectorAll('[role="gridcell"]')).toHaveLength(6);
     table.dispose();

@@ -40,7 +40,9 @@ export class DetailView extends ReactWidget {
   render(): JSX.Element {
     const detail = this._model.detail;
     const sel = this._model.selection;
-    const key = sel ? `${sel.recordingId}/${sel.step}/${Private.indexOf(detail)}` : 'none';
+    const key = sel
+      ? `${sel.recordingId}/${sel.step}/${Private.indexOf(detail)}`
+      : 'none';
     return (
       <DetailBody
         key={key}
@@ -77,12 +79,14 @@ interface IRowLinks {
   rowLabel: (i: number) => string;
 }
 
-function DetailBody(props: {
-  detail: Detail;
-  trans: TranslationBundle;
-  fetchValues: FetchValues;
-  onInsertCode: (code: string) => void;
-} & IRowLinks): JSX.Element {
+function DetailBody(
+  props: {
+    detail: Detail;
+    trans: TranslationBundle;
+    fetchValues: FetchValues;
+    onInsertCode: (code: string) => void;
+  } & IRowLinks
+): JSX.Element {
   const { detail, trans } = props;
   switch (detail.kind) {
     case 'none':
@@ -96,7 +100,11 @@ function DetailBody(props: {
     case 'error':
       return (
         <p className="jp-EagerLab-detailHint jp-mod-error">
-          {trans.__('Could not load tensor %1: %2', detail.index, detail.message)}
+          {trans.__(
+            'Could not load tensor %1: %2',
+            detail.index,
+            detail.message
+          )}
         </p>
       );
     case 'loaded':
@@ -113,12 +121,14 @@ function DetailBody(props: {
   }
 }
 
-function TensorDetail(props: {
-  tensor: ITensor;
-  trans: TranslationBundle;
-  fetchValues: FetchValues;
-  onInsertCode: (code: string) => void;
-} & IRowLinks): JSX.Element {
+function TensorDetail(
+  props: {
+    tensor: ITensor;
+    trans: TranslationBundle;
+    fetchValues: FetchValues;
+    onInsertCode: (code: string) => void;
+  } & IRowLinks
+): JSX.Element {
   const { tensor, trans } = props;
   const row = tensor.row;
   const [copied, setCopied] = React.useState(false);
@@ -172,8 +182,13 @@ function TensorDetail(props: {
         {row.scope !== null && (
           <Field label={trans.__('Scope')} value={row.scope || '—'} />
         )}
-        {row.graph !== null && <Field label={trans.__('Graph')} value={row.graph} />}
-        <Field label={trans.__('Tensor')} value={shapeText(row.dtype, row.shape)} />
+        {row.graph !== null && (
+          <Field label={trans.__('Graph')} value={row.graph} />
+        )}
+        <Field
+          label={trans.__('Tensor')}
+          value={shapeText(row.dtype, row.shape)}
+        />
         <Field label={trans.__('Summary')} value={row.summary} />
         {row.source && (
           <Field
@@ -181,7 +196,9 @@ function TensorDetail(props: {
             value={`${sourceText(row.source)} (${row.source.function})`}
           />
         )}
-        {!!tensor.code && <Field label={trans.__('Code')} value={tensor.code} code />}
+        {!!tensor.code && (
+          <Field label={trans.__('Code')} value={tensor.code} code />
+        )}
         {row.error !== null && (
           <Field label={trans.__('Error')} value={row.error} error />
         )}
@@ -246,7 +263,11 @@ function Field(props: {
   );
 }
 
-function Stat(props: { label: string; value: string; error?: boolean }): JSX.Element {
+function Stat(props: {
+  label: string;
+  value: string;
+  error?: boolean;
+}): JSX.Element {
   return (
     <div className={`jp-EagerLab-stat${props.error ? ' jp-mod-error' : ''}`}>
       <span className="jp-EagerLab-statLabel">{props.label}</span>{' '}
@@ -255,7 +276,10 @@ function Stat(props: { label: string; value: string; error?: boolean }): JSX.Ele
   );
 }
 
-function Stats(props: { stats: IStats; trans: TranslationBundle }): JSX.Element {
+function Stats(props: {
+  stats: IStats;
+  trans: TranslationBundle;
+}): JSX.Element {
   const { stats, trans } = props;
   const fmt = (v: number | null) => (v === null ? '—' : formatNumber(v));
   const max = Math.max(1, ...stats.histogram);
@@ -270,11 +294,23 @@ function Stats(props: { stats: IStats; trans: TranslationBundle }): JSX.Element 
         <Stat label="std" value={fmt(stats.std)} />
         <Stat label={trans.__('zeros')} value={String(stats.zeros)} />
         <Stat label="NaN" value={String(stats.nan)} error={stats.nan > 0} />
-        <Stat label="+Inf" value={String(stats.pos_inf)} error={stats.pos_inf > 0} />
-        <Stat label="-Inf" value={String(stats.neg_inf)} error={stats.neg_inf > 0} />
+        <Stat
+          label="+Inf"
+          value={String(stats.pos_inf)}
+          error={stats.pos_inf > 0}
+        />
+        <Stat
+          label="-Inf"
+          value={String(stats.neg_inf)}
+          error={stats.neg_inf > 0}
+        />
       </div>
       {stats.histogram.length > 0 && (
-        <div className="jp-EagerLab-histogram" role="img" aria-label={trans.__('Histogram')}>
+        <div
+          className="jp-EagerLab-histogram"
+          role="img"
+          aria-label={trans.__('Histogram')}
+        >
           <div className="jp-EagerLab-bars">
             {stats.histogram.map((n, k) => (
               <div
@@ -311,7 +347,9 @@ function Heatmap(props: {
   const lead = shape.slice(0, Math.max(0, shape.length - 2));
   const [index, setIndex] = React.useState<number[]>(() => lead.map(() => 0));
   const [state, setState] = React.useState<
-    { kind: 'loading' } | { kind: 'ok'; h: number; w: number } | { kind: 'error'; message: string }
+    | { kind: 'loading' }
+    | { kind: 'ok'; h: number; w: number }
+    | { kind: 'error'; message: string }
   >({ kind: 'loading' });
   const canvas = React.useRef<HTMLCanvasElement>(null);
   const h = shape.length >= 2 ? shape[shape.length - 2] : 1;
@@ -361,9 +399,16 @@ function Heatmap(props: {
                 min={0}
                 max={dim - 1}
                 value={index[d]}
-                aria-label={trans.__('Index along dimension %1 (0 to %2)', d, dim - 1)}
+                aria-label={trans.__(
+                  'Index along dimension %1 (0 to %2)',
+                  d,
+                  dim - 1
+                )}
                 onChange={e => {
-                  const v = Math.max(0, Math.min(dim - 1, Number(e.target.value) || 0));
+                  const v = Math.max(
+                    0,
+                    Math.min(dim - 1, Number(e.target.value) || 0)
+                  );
                   const next = index.slice();
                   next[d] = v;
                   setIndex(next);
@@ -404,7 +449,9 @@ function RawValues(props: {
   const pages = Math.max(1, Math.ceil(total / RAW_PAGE));
   const [page, setPage] = React.useState(0);
   const [values, setValues] = React.useState<
-    { kind: 'loading' } | { kind: 'ok'; page: IValuesPage } | { kind: 'error'; message: string }
+    | { kind: 'loading' }
+    | { kind: 'ok'; page: IValuesPage }
+    | { kind: 'error'; message: string }
   >({ kind: 'loading' });
 
   React.useEffect(() => {
@@ -515,7 +562,10 @@ export function variableName(row: ITensorRow): string {
   const base = row.name
     ? (row.name.split('/').pop() ?? row.name)
     : `tensor_${row.i}`;
-  let id = base.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/_+/g, '_');
+  let id = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .replace(/_+/g, '_');
   id = id.replace(/^_+|_+$/g, '');
   if (!id || /^[0-9]/.test(id)) {
     id = `t_${id}`;
@@ -545,14 +595,22 @@ function colour(t: number): [number, number, number] {
   ];
 }
 
-function cssColour(el: Element, name: string, fallback: [number, number, number]) {
+function cssColour(
+  el: Element,
+  name: string,
+  fallback: [number, number, number]
+) {
   const probe = document.createElement('span');
   probe.style.color = `var(${name})`;
   probe.style.display = 'none';
   el.appendChild(probe);
-  const m = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(getComputedStyle(probe).color);
+  const m = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(
+    getComputedStyle(probe).color
+  );
   probe.remove();
-  return m ? ([Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number]) : fallback;
+  return m
+    ? ([Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number])
+    : fallback;
 }
 
 function drawHeatmap(
@@ -586,7 +644,11 @@ function drawHeatmap(
   const px = image.data;
   for (let k = 0; k < n; k++) {
     const v = Number(data[k]);
-    const c = Number.isNaN(v) ? nan : !Number.isFinite(v) ? inf : colour((v - lo) / span);
+    const c = Number.isNaN(v)
+      ? nan
+      : !Number.isFinite(v)
+        ? inf
+        : colour((v - lo) / span);
     px[4 * k] = c[0];
     px[4 * k + 1] = c[1];
     px[4 * k + 2] = c[2];
@@ -602,9 +664,40 @@ namespace Private {
   }
 
   export const PY_KEYWORDS = new Set([
-    'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
-    'def', 'del', 'elif', 'else', 'except', 'false', 'finally', 'for', 'from',
-    'global', 'if', 'import', 'in', 'is', 'lambda', 'none', 'nonlocal', 'not',
-    'or', 'pass', 'raise', 'return', 'true', 'try', 'while', 'with', 'yield'
+    'and',
+    'as',
+    'assert',
+    'async',
+    'await',
+    'break',
+    'class',
+    'continue',
+    'def',
+    'del',
+    'elif',
+    'else',
+    'except',
+    'false',
+    'finally',
+    'for',
+    'from',
+    'global',
+    'if',
+    'import',
+    'in',
+    'is',
+    'lambda',
+    'none',
+    'nonlocal',
+    'not',
+    'or',
+    'pass',
+    'raise',
+    'return',
+    'true',
+    'try',
+    'while',
+    'with',
+    'yield'
   ]);
 }

@@ -77,11 +77,17 @@ export function StatusMessage(props: {
       return null;
     case 'no_kernel_widget':
       return box(
-        <p>{trans.__('Open a notebook or console to see its captured tensors.')}</p>
+        <p>
+          {trans.__('Open a notebook or console to see its captured tensors.')}
+        </p>
       );
     case 'no_kernel':
       return box(
-        <p>{trans.__('This notebook has no kernel. Start one to capture tensors.')}</p>
+        <p>
+          {trans.__(
+            'This notebook has no kernel. Start one to capture tensors.'
+          )}
+        </p>
       );
     case 'connecting':
       return box(<p>{trans.__('Connecting to the kernel…')}</p>);
@@ -117,7 +123,11 @@ export function StatusMessage(props: {
     case 'no_steps_yet':
       return box(
         <>
-          <p>{trans.__('eager_lab is loaded. No train step has been captured yet.')}</p>
+          <p>
+            {trans.__(
+              'eager_lab is loaded. No train step has been captured yet.'
+            )}
+          </p>
           <p className="jp-EagerLab-hint">
             {trans.__('Run a cell with')} <code>{MAGIC_LINE}</code>{' '}
             {trans.__('or use')} <code>eager_lab.capture(model)</code>
@@ -126,11 +136,7 @@ export function StatusMessage(props: {
       );
     case 'capturing':
       return (
-        <div
-          className={BANNER_CLASS}
-          data-reason="capturing"
-          role="status"
-        >
+        <div className={BANNER_CLASS} data-reason="capturing" role="status">
           {status.target
             ? trans._n(
                 'Capturing %2… %1 step recorded so far',
@@ -149,7 +155,10 @@ export function StatusMessage(props: {
       return box(
         <>
           <p>{trans.__('eager_lab: %1', status.message)}</p>
-          <button className="jp-mod-styled jp-mod-accept" onClick={props.onRetry}>
+          <button
+            className="jp-mod-styled jp-mod-accept"
+            onClick={props.onRetry}
+          >
             {trans.__('Retry')}
           </button>
         </>,

@@ -253,7 +253,11 @@ export class EagerLabSidebar extends SidePanel {
     } else {
       text = trans.__('%1 tensors', load.total);
     }
-    if (this._model.filter.trim() && load.total !== null && !this._model.grouped) {
+    if (
+      this._model.filter.trim() &&
+      load.total !== null &&
+      !this._model.grouped
+    ) {
       text += ` · ${trans.__('%1 match', this._model.viewCount)}`;
     }
     this._count.textContent = text;
@@ -272,7 +276,9 @@ export class EagerLabSidebar extends SidePanel {
     }
     const rowName = (i: number) => {
       const row = this._model.rows[i];
-      return row ? (row.name ?? trans.__('<unnamed> %1', row.op)) : trans.__('row %1', i);
+      return row
+        ? (row.name ?? trans.__('<unnamed> %1', row.op))
+        : trans.__('row %1', i);
     };
     const link = (label: string, i: number, cls: string) => {
       const button = document.createElement('button');
@@ -288,7 +294,11 @@ export class EagerLabSidebar extends SidePanel {
     };
     if (step.error) {
       if (step.error.tensor !== null) {
-        link(trans.__('%1 at', step.error.type), step.error.tensor, 'jp-EagerLab-errorLink');
+        link(
+          trans.__('%1 at', step.error.type),
+          step.error.tensor,
+          'jp-EagerLab-errorLink'
+        );
       } else {
         const note = document.createElement('span');
         note.className = 'jp-EagerLab-note jp-mod-error';
@@ -298,7 +308,11 @@ export class EagerLabSidebar extends SidePanel {
       }
     }
     if (step.first_nonfinite !== null) {
-      link(trans.__('first NaN/Inf:'), step.first_nonfinite, 'jp-EagerLab-nonfiniteLink');
+      link(
+        trans.__('first NaN/Inf:'),
+        step.first_nonfinite,
+        'jp-EagerLab-nonfiniteLink'
+      );
     } else if (step.nonfinite_checked === false) {
       const note = document.createElement('span');
       note.className = 'jp-EagerLab-note jp-EagerLab-muted';

@@ -178,7 +178,13 @@ export class TensorTable extends Widget {
     if (item.kind === 'group') {
       Private.fillGroup(node, item, this._trans);
     } else {
-      Private.fillRow(node, item.row, item.depth, this._isFailing(item.row), this._trans);
+      Private.fillRow(
+        node,
+        item.row,
+        item.depth,
+        this._isFailing(item.row),
+        this._trans
+      );
     }
     this._mark(node, k, item);
   }
@@ -210,7 +216,10 @@ export class TensorTable extends Widget {
     if (target.closest(`.${SOURCE_CLASS}`) && event.key === 'Enter') {
       return; // the source button handles its own Enter
     }
-    const page = Math.max(1, Math.floor(this._list.node.clientHeight / ROW_HEIGHT) - 1);
+    const page = Math.max(
+      1,
+      Math.floor(this._list.node.clientHeight / ROW_HEIGHT) - 1
+    );
     const count = this._model.viewCount;
     let next: number | null = null;
     switch (event.key) {
@@ -257,7 +266,8 @@ export class TensorTable extends Widget {
     }
     const item = this._model.viewItem(k);
     if (item.kind === 'group') {
-      const open = key === 'ArrowRight' ? true : key === 'ArrowLeft' ? false : undefined;
+      const open =
+        key === 'ArrowRight' ? true : key === 'ArrowLeft' ? false : undefined;
       this._model.toggleGroup(item.path, open);
       void this.moveCursor(k);
       return true;
@@ -497,9 +507,10 @@ namespace Private {
     if (row.name !== null) {
       // The scope shrinks first (with an ellipsis): the leaf tells rows apart.
       const cut = row.name.lastIndexOf('/') + 1;
-      const [scope, leaf] = name.children.length === 2
-        ? (Array.from(name.children) as HTMLElement[])
-        : Private.splitCell(name);
+      const [scope, leaf] =
+        name.children.length === 2
+          ? (Array.from(name.children) as HTMLElement[])
+          : Private.splitCell(name);
       scope.textContent = row.name.slice(0, cut);
       leaf.textContent = row.name.slice(cut);
       name.title = row.graph ? `${row.name} (in ${row.graph})` : row.name;
