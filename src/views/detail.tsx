@@ -640,6 +640,11 @@ function drawHeatmap(
   const inf = cssColour(parent, '--jp-error-color0', [210, 47, 47]);
   canvas.width = w;
   canvas.height = h;
+  // A strip (a 1-D tensor, or a long thin slice) is stretched to stay visible.
+  const strip = h * 24 < w || w * 24 < h;
+  canvas.style.objectFit = strip ? 'fill' : '';
+  canvas.style.height = h * 24 < w ? '24px' : '';
+  canvas.style.width = w * 24 < h ? '24px' : '';
   const image = ctx.createImageData(w, h);
   const px = image.data;
   for (let k = 0; k < n; k++) {
