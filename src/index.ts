@@ -16,10 +16,9 @@ import { KernelFollower } from './follower';
 import { EagerLabModel } from './model';
 import { IEagerLab } from './tokens';
 import { KernelWidgetTracker } from './tracker';
+import { PACKAGE_VERSION } from './version';
 import { EagerLabSidebar, eagerLabIcon } from './views/sidebar';
 
-/** Package version, sent in `hello`; equal to eager_lab.__version__. */
-const VERSION = '0.1.0';
 
 const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
   id: 'eager-lab:sidebar',
@@ -47,7 +46,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
     translator = translator ?? nullTranslator;
     const trans = translator.load('jupyterlab');
     const model = new EagerLabModel();
-    const registry = new ConnectionRegistry({ version: VERSION });
+    const registry = new ConnectionRegistry({ version: PACKAGE_VERSION });
     const tracker = new KernelWidgetTracker({
       labShell,
       notebookTracker,
