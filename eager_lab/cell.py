@@ -238,6 +238,8 @@ def run_cell(shell, source: str, *, trace: bool = True,
     import eager_lab
 
     recording = CellRecording(label, memory_budget)
+    events.register(recording)   # an id before any push names it (the panel needs one)
+    events.emit("started", recording)
     before = dict(shell.user_ns)
     eager = _CellOpCapture(_RUN_CODE, max_ops)
     eager.recording = True
@@ -265,7 +267,6 @@ def run_cell(shell, source: str, *, trace: bool = True,
             recording._finish(step, ops, _NoTrace(why), "cell", ((), {}), None, None)
     eager_lab.last = recording
     recording.finished = True
-    events.register(recording)
     events.emit("finished", recording)
     return result, recording
 
