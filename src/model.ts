@@ -295,6 +295,17 @@ export class EagerLabModel {
 
   /** Show one step's rows: first page at once, then the rest. */
   async selectStep(recordingId: number, step: number): Promise<void> {
+    this._autoSelected = false; // the user's choice: kept when a capture ends
+    return this._showStep(recordingId, step);
+  }
+
+  /** A step eager_lab picked itself; a capture's end may move it to the default step. */
+  private _autoSelect(recordingId: number, step: number): Promise<void> {
+    this._autoSelected = true;
+    return this._showStep(recordingId, step);
+  }
+
+  private async _showStep(recordingId: number, step: number): Promise<void> {
     const conn = this._connection;
     const latest = this._recordings[this._recordings.length - 1];
     this._followLatest = !latest || latest.id === recordingId;
@@ -599,7 +610,21 @@ export class EagerLabModel {
     // A busy kernel answers only after its cell: while it captures, keep the
     // current view and switch when the capture ends.
     const capturing = this._kernelStatus?.capturing ?? false;
-    if (exists && !(this._followLatest && sel.recordingId !== latest.id)) {
+    // The first push of a capture can come before the kernel says it captures, so
+    // step 0 of an unfinished recording may have been picked: once the recording ends,
+    // an automatic pick moves to its default step (last, failing or first NaN).
+    const settledElsewhere =
+      exists &&
+      this._autoSelected &&
+      latest.finished &&
+      !capturing &&
+      sel.recordingId === latest.id &&
+      sel.step !== Private.defaultStep(latest).index;
+    if (
+      exists &&
+      !settledElsewhere &&
+      !(this._followLatest && sel.recordingId !== latest.id)
+    ) {
       return;
     }
     if (capturing && exists) {
@@ -615,10 +640,10 @@ export class EagerLabModel {
           r.steps.some(s => s.index === remembered.step)
       )
     ) {
-      void this.selectStep(remembered.recordingId, remembered.step);
+      void this._autoSelect(remembered.recordingId, remembered.step);
       return;
     }
-    void this.selectStep(latest.id, Private.defaultStep(latest).index);
+    void this._autoSelect(latest.id, Private.defaultStep(latest).index);
   }
 
   private _updateStatus(): void {
@@ -858,6 +883,7 @@ export class EagerLabModel {
   private _rows: ITensorRow[] = [];
   private _selectedTensor: number | null = null;
   private _selection: IStepRef | null = null;
+  private _autoSelected = false;
   private _selectionChanged = new Signal<this, IStepRef | null>(this);
   private _status: Status = { reason: 'no_kernel_widget' };
   private _statusChanged = new Signal<this, Status>(this);

@@ -232,6 +232,49 @@ describe('step selection', () => {
     expect(model.rows).toHaveLength(3);
   });
 
+  it('moves an automatic pick to the last step when the capture ends', async () => {
+    // The first push of a capture can beat the kernel's capturing status.
+    const { model, conn } = await readyModel([makeRow(0)]);
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0)], false)
+    });
+    await flush();
+    expect(model.selection).toEqual({ recordingId: 4, step: 0 });
+    conn.push(status({ capturing: true, recording_id: 4, steps_recorded: 2 }));
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(
+        4,
+        [makeStep(0), makeStep(1), makeStep(2)],
+        false
+      )
+    });
+    conn.push(status({ capturing: false, recording_id: 4, steps_recorded: 3 }));
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0), makeStep(1), makeStep(2)], true)
+    });
+    await flush();
+    expect(model.selection).toEqual({ recordingId: 4, step: 2 });
+  });
+
+  it('keeps a step the user picked when the capture ends', async () => {
+    const { model, conn } = await readyModel([makeRow(0)]);
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0), makeStep(1)], false)
+    });
+    await flush();
+    await model.selectStep(4, 0);
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [makeStep(0), makeStep(1), makeStep(2)], true)
+    });
+    await flush();
+    expect(model.selection).toEqual({ recordingId: 4, step: 0 });
+  });
+
   it('stays on an older recording the user chose', async () => {
     const { model, conn } = await readyModel([makeRow(0)]);
     conn.push({
