@@ -8,7 +8,6 @@ trace), run once, and the dump is read back with ``DebugDataReader``.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -17,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from .naming import graph_name
 
-# Unique ids in function graph names, as naming.graph_path drops them.
-_GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
+
 
 
 @dataclass
@@ -74,12 +73,12 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
         shutil.rmtree(dump, ignore_errors=True)
 
 
-def _root_graph_id(reader, graph_name):
+def _root_graph_id(reader, root_name):
     for gid in {t.graph_id for t in reader.graph_execution_traces()}:
         chain = gid
         while chain is not None:
             graph = reader.graph_by_id(chain)
-            if graph.name == graph_name:
+            if graph.name == root_name:
                 return chain
             chain = graph.outer_graph_id
     return None
@@ -92,6 +91,6 @@ def _path_below(reader, graph_id, root) -> tuple[bool, str | None]:
         if graph_id == root:
             return True, "/".join(reversed(names)) or None
         graph = reader.graph_by_id(graph_id)
-        names.append(_GRAPH_ID.sub("", graph.name))
+        names.append(graph_name(graph.name))  # the rule names use: rows pair by path
         graph_id = graph.outer_graph_id
     return False, None

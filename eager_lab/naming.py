@@ -35,6 +35,11 @@ CONTROL_FLOW_OPS = frozenset({
 _GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
 
 
+def graph_name(name: str) -> str:
+    """A function graph's name without its unique ids (``cond_true_123`` -> ``cond_true``)."""
+    return _GRAPH_ID.sub("", name)
+
+
 def graph_path(graph, top) -> tuple[str, ...]:
     """Names of the function graphs from ``top`` (exclusive) down to ``graph``.
 
@@ -43,7 +48,7 @@ def graph_path(graph, top) -> tuple[str, ...]:
     """
     names = []
     while graph is not None and graph is not top:
-        names.append(_GRAPH_ID.sub("", getattr(graph, "name", "?")))
+        names.append(graph_name(getattr(graph, "name", "?")))
         graph = getattr(graph, "outer_graph", None)
     return tuple(reversed(names))
 

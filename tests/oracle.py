@@ -14,7 +14,8 @@ import tensorflow as tf
 from tensorflow.python.debug.lib import debug_events_reader
 
 TRIVIAL_OPS = {"Const", "Placeholder", "Identity", "NoOp"}
-# Function graphs carry unique ids (cond_true_123, while_body_45_rewritten): drop them.
+# Written out here, not imported from eager_lab: the oracle stays independent of the code
+# it checks. Function graphs carry unique ids (cond_true_123, while_body_45_rewritten): drop them.
 _GRAPH_ID = re.compile(r"_\d+(?=_|$)|_rewritten$")
 # Ops tfdbg2 does not instrument (op_callbacks_common.OP_CALLBACK_SKIP_OPS): their names are
 # checked against tfdbg2's op-creation records and their values against their input's.
