@@ -3,8 +3,8 @@
 Every recording gets an id and is kept in :data:`recordings` (the latest ``KEEP`` of them,
 values only for the newest), so a frontend that connects late can still ask for it
 (``eager_lab.recordings[id]``).
-Listeners (the comm transport) are told when a recording starts, records a step, and
-ends. A listener's failure never reaches the training loop.
+Listeners (the comm transport) are told when a recording starts, records a step, ends,
+and when one of its steps is compared with the graph. A listener's failure never reaches the training loop.
 """
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def register(recording) -> int:
 
 
 def add_listener(listener: Callable) -> None:
-    """``listener(event, recording, step)``; event is "started", "step" or "finished"."""
+    """``listener(event, recording, step)``; event is "started", "step", "finished" or
+    "compared"."""
     if listener not in _listeners:
         _listeners.append(listener)
 
@@ -59,3 +60,8 @@ def emit(event: str, recording, step=None) -> None:
             listener(event, recording, step)
         except Exception:  # noqa: BLE001 - a frontend problem must not stop training
             _log.exception("eager_lab listener failed on %r", event)
+
+
+def recording_of(step):
+    """The kept recording holding ``step``, or None."""
+    return next((r for r in recordings.values() if any(s is step for s in r.steps)), None)

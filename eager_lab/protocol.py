@@ -235,11 +235,22 @@ def nonfinite(step, deadline: float | None = None) -> dict:
     return {"first_nonfinite": None, "nonfinite_checked": True}
 
 
+def compare_state(step) -> str:
+    """(1.1) ``"done"``: the step was compared (the panel opens its eager | graph view);
+    ``"available"``: its starting state is kept, so ``get_comparison`` can run it;
+    ``"unavailable"``: it cannot be compared (state not kept, or the step failed)."""
+    if getattr(step, "comparison", None) is not None:
+        return "done"
+    replay = getattr(step, "_replay", None)
+    return "available" if replay is not None and replay.state is not None else "unavailable"
+
+
 def step_digest(step, deadline: float | None = None) -> dict:
     """A step's counts; see :func:`nonfinite` for ``deadline``."""
     return {"index": step.index, "n_tensors": len(step.tensors),
             "n_named": sum(t.name is not None for t in step.tensors),
-            "error": step_error(step), **nonfinite(step, deadline)}
+            "error": step_error(step), **nonfinite(step, deadline),
+            "compare": compare_state(step)}
 
 
 def recording_digest(recording, steps: list[dict]) -> dict:

@@ -232,6 +232,10 @@ class Step:
             now.restore()
             _restore_python_state(replay.owner, python_state)
         self.comparison = build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
+        from . import events
+        owner = events.recording_of(self)
+        if owner is not None:  # an open panel switches this step to its eager | graph view
+            events.emit("compared", owner, self)
         return self.comparison
 
     @property

@@ -211,7 +211,8 @@ class Transport:
                 cached = cache[position] = (step, protocol.step_digest(step, deadline))
             elif not cached[1]["nonfinite_checked"]:
                 cached[1].update(protocol.nonfinite(step, deadline))
-            digests[position] = dict(cached[1])
+            # Not cached: a step becomes "done" when compared after it was recorded.
+            digests[position] = {**cached[1], "compare": protocol.compare_state(step)}
         return protocol.recording_digest(recording, digests)
 
     # -- requests ------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import type {
   ITensor,
   ITensors,
   Push,
-  IRequestBodies
+  IRequestBodies,
+  ValueSource
 } from './protocol';
 import {
   COMM_TARGET,
@@ -184,7 +185,8 @@ export class EagerConnection implements IEagerConnection {
     index: number,
     prefix: number[],
     offset: number,
-    count: number
+    count: number,
+    source: ValueSource = 'eager'
   ): Promise<IValuesPage> {
     const { msg, buffers } = await this._request({
       type: 'get_values',
@@ -193,7 +195,9 @@ export class EagerConnection implements IEagerConnection {
       index,
       prefix,
       offset,
-      count
+      count,
+      // A 1.0 kernel knows no `source`: send it only for graph values.
+      ...(source === 'graph' ? { source } : {})
     });
     const values = msg as IReplies['get_values'];
     try {
@@ -298,7 +302,9 @@ export class EagerConnection implements IEagerConnection {
   /** Make `comm` the live one; the older one closes once its replies are in. */
   private _adopt(
     comm: Kernel.IComm,
-    peer: IHello | { version: string; protocol_version: string }
+    peer:
+      | IHello
+      | { version: string; protocol_version: string; capabilities?: string[] }
   ): void {
     const older = [this._comm, this._opening].filter(
       c => c !== null && c !== comm
@@ -310,7 +316,9 @@ export class EagerConnection implements IEagerConnection {
     this._setState({
       kind: 'ready',
       kernelVersion: peer.version,
-      protocolVersion: peer.protocol_version
+      protocolVersion: peer.protocol_version,
+      // A kernel's own `hello` lists none: `supports()` goes by its version.
+      capabilities: 'capabilities' in peer ? peer.capabilities : undefined
     });
   }
 

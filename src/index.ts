@@ -19,7 +19,6 @@ import { KernelWidgetTracker } from './tracker';
 import { PACKAGE_VERSION } from './version';
 import { EagerLabSidebar, eagerLabIcon } from './views/sidebar';
 
-
 const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
   id: 'eager-lab:sidebar',
   description:

@@ -71,7 +71,15 @@ export interface IStepInfo {
    * a time budget, so an unchecked step may hold NaN/Inf all the same.
    */
   nonfinite_checked?: boolean;
+  /**
+   * (1.1) `done`: compared with the graph (open it in the eager | graph view);
+   * `available`: its starting state is kept, `get_comparison` runs it;
+   * `unavailable`: it cannot be compared. Absent from a 1.0 kernel.
+   */
+  compare?: CompareState;
 }
+
+export type CompareState = 'done' | 'available' | 'unavailable';
 
 export interface IRecordingInfo {
   id: number;
@@ -436,7 +444,11 @@ export function isStepInfo(v: unknown): v is IStepInfo {
     isNat(v.n_named) &&
     orNull(isStepError)(v.error) &&
     orNull(isNat)(v.first_nonfinite) &&
-    (v.nonfinite_checked === undefined || isBool(v.nonfinite_checked))
+    (v.nonfinite_checked === undefined || isBool(v.nonfinite_checked)) &&
+    (v.compare === undefined ||
+      v.compare === 'done' ||
+      v.compare === 'available' ||
+      v.compare === 'unavailable')
   );
 }
 

@@ -12,7 +12,8 @@ import type {
   IValues,
   Push,
   IRequestBodies,
-  ValueArray
+  ValueArray,
+  ValueSource
 } from './protocol';
 
 /**
@@ -27,11 +28,32 @@ import type {
  */
 export type ConnectionState =
   | { kind: 'connecting' }
-  | { kind: 'ready'; kernelVersion: string; protocolVersion: string }
+  | {
+      kind: 'ready';
+      kernelVersion: string;
+      protocolVersion: string;
+      /** What the kernel answers (`welcome.capabilities`, e.g. `comparison`). */
+      capabilities?: string[];
+    }
   | { kind: 'not_loaded' }
   | { kind: 'version_mismatch'; frontend: string; kernel: string }
   | { kind: 'error'; message: string }
   | { kind: 'disposed' };
+
+/**
+ * Whether a ready kernel answers a capability's requests (`comparison`,
+ * `trends`): its `welcome` list, else its protocol version (1.1 has both).
+ */
+export function supports(state: ConnectionState, capability: string): boolean {
+  if (state.kind !== 'ready') {
+    return false;
+  }
+  if (state.capabilities) {
+    return state.capabilities.includes(capability);
+  }
+  const [major, minor] = state.protocolVersion.split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 1);
+}
 
 /** A `values` reply with its buffer decoded. */
 export interface IValuesPage extends IValues {
@@ -77,7 +99,8 @@ export interface IEagerConnection extends IDisposable {
     index: number,
     prefix: number[],
     offset: number,
-    count: number
+    count: number,
+    source?: ValueSource
   ): Promise<IValuesPage>;
 }
 

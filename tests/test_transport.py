@@ -181,6 +181,24 @@ def test_request_state(wire):
     assert all(s["nonfinite_checked"] for r in state["recordings"] for s in r["steps"])
 
 
+def test_a_compared_step_is_pushed_as_done(wire):
+    # Kept starting states make steps comparable; comparing one (from a cell, as
+    # %%eager_debug --compare does) pushes the recording again with that step "done",
+    # so an open panel switches it to its eager | graph view.
+    state, _ = wire.request(shared["panel"], {"type": "request_state"})
+    steps = next(r for r in state["recordings"] if r["id"] == shared["rec"])["steps"]
+    assert steps[-1]["compare"] == "available"
+    since = len(wire.log)
+    wire.execute("cmp = eager_lab.recordings[%d].steps[-1].compare()" % shared["rec"])
+    wire.drain()
+    pushed = wire.comm_messages(shared["panel"], "recording", since)
+    assert pushed, "no push after compare()"
+    last = pushed[-1]["recording"]
+    assert last["id"] == shared["rec"]
+    assert [s["compare"] for s in last["steps"]][-1] == "done"
+    assert all(s["compare"] == "available" for s in last["steps"][:-1])
+
+
 def test_get_tensors_in_pages(wire):
     names = wire.evaluate("[t.name for t in eager_lab.last.steps[3].tensors]")
     rows = []
@@ -330,7 +348,8 @@ def test_a_step_of_100k_tensors_is_served_in_pages(wire):
     state, _ = wire.request(shared["panel"], {"type": "request_state"})
     assert state["recordings"][-1]["steps"][0] == {
         "index": 0, "n_tensors": BIG, "n_named": BIG, "error": None,
-        "first_nonfinite": None, "nonfinite_checked": True}
+        "first_nonfinite": None, "nonfinite_checked": True,
+        "compare": "unavailable"}    # built by hand: no starting state kept
     print(f"100k rows: {len(rows) // 5000} pages in {elapsed:.1f} s, slowest page "
           f"{slowest:.2f} s, {messages} IOPub messages, finished push "
           f"{wire.evaluate('push_seconds'):.2f} s")

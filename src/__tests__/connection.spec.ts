@@ -159,7 +159,8 @@ describe('handshake', () => {
     expect(conn.state).toEqual({
       kind: 'ready',
       kernelVersion: '0.1.0',
-      protocolVersion: example('welcome').protocol_version
+      protocolVersion: example('welcome').protocol_version,
+      capabilities: example('welcome').capabilities
     });
     expect(states).toEqual(['ready']);
   });

@@ -144,6 +144,15 @@ export class FakeConnection implements IEagerConnection {
   gate: Deferred<void> | null = null;
   requests: string[] = [];
   tensorReplies = new Map<number, Deferred<ITensor>>();
+  /** Answers to other requests (`get_comparison`, `get_trends`), by type. */
+  handlers = new Map<string, (body: any) => Promise<any>>();
+  /** Every request body sent, in order. */
+  bodies: any[] = [];
+  /** `getValues` calls, and the answer to give them (rejects when unset). */
+  valueCalls: Array<{ index: number; offset: number; source: string }> = [];
+  valuesHandler:
+    | ((index: number, offset: number, source: string) => IValuesPage)
+    | null = null;
 
   setState(state: ConnectionState): void {
     this.state = state;
@@ -158,6 +167,11 @@ export class FakeConnection implements IEagerConnection {
     body: IRequestBodies[K]
   ): Promise<IReplies[K]> {
     this.requests.push(body.type);
+    this.bodies.push(body);
+    const handler = this.handlers.get(body.type);
+    if (handler) {
+      return handler(body);
+    }
     if (body.type === 'request_state') {
       const reply = this.stateDeferred
         ? this.stateDeferred.promise
@@ -204,8 +218,20 @@ export class FakeConnection implements IEagerConnection {
     return d.promise;
   }
 
-  getValues(): Promise<IValuesPage> {
-    return Promise.reject(new Error('no values here'));
+  getValues(
+    _r: number,
+    _s: number,
+    index: number,
+    _prefix: number[],
+    offset: number,
+    _count: number,
+    source = 'eager'
+  ): Promise<IValuesPage> {
+    this.valueCalls.push({ index, offset, source });
+    if (!this.valuesHandler) {
+      return Promise.reject(new Error('no values here'));
+    }
+    return Promise.resolve(this.valuesHandler(index, offset, source));
   }
 
   dispose(): void {

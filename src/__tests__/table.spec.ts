@@ -117,7 +117,8 @@ describe('TensorTable rows', () => {
       (rows[1].querySelector('.jp-EagerLab-col-name') as HTMLElement).title
     ).toBe(evil);
     expect(rows[0].getAttribute('role')).toBe('row');
-    expect(rows[0].querySelectorAll('[role="gridcell"]')).toHaveLength(6);
+    // name, op, shape, summary, trend, flags, source
+    expect(rows[0].querySelectorAll('[role="gridcell"]')).toHaveLength(7);
     table.dispose();
   });
 });

@@ -6,12 +6,19 @@ import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import type { ComparisonModel } from '../comparison';
 import type { Detail, EagerLabModel } from '../model';
+import type { TrendsModel } from '../trends';
 import type { IStats, ITensor, ITensorRow } from '../protocol';
 import { MAX_VALUES } from '../protocol';
 import type { IValuesPage } from '../tokens';
 import { copyText } from './clipboard';
+import { CompareSection, GraphOnlyDetail } from './compareDetail';
+import { formatNumber, formatValue, unravel } from './format';
 import { shapeText, sourceText } from './table';
+import { TrendChart } from './trendChart';
+
+export { formatNumber, formatValue, unravel };
 
 export const DETAIL_ID = 'eager-lab-detail';
 
@@ -34,7 +41,12 @@ export class DetailView extends ReactWidget {
     this.addClass('jp-EagerLab-detail');
     this.node.setAttribute('aria-label', this._trans.__('Tensor detail'));
     this.node.setAttribute('role', 'region');
+    this._comparison = options.comparison ?? null;
+    this._trends = options.trends ?? null;
     this._model.detailChanged.connect(() => this.update(), this);
+    this._comparison?.selectionChanged.connect(() => this.update(), this);
+    this._comparison?.changed.connect(() => this.update(), this);
+    this._trends?.changed.connect(() => this.update(), this);
   }
 
   render(): JSX.Element {
@@ -43,6 +55,52 @@ export class DetailView extends ReactWidget {
     const key = sel
       ? `${sel.recordingId}/${sel.step}/${Private.indexOf(detail)}`
       : 'none';
+    const cmp = this._comparison;
+    const cmpRow = cmp?.active ? cmp.selected : null;
+    const fetchGraph = (p: number[], o: number, c: number) =>
+      cmp!.fetchGraphValues(p, o, c);
+    if (cmpRow && cmpRow.eager_index === null) {
+      return (
+        <GraphOnlyDetail
+          key={`${key}/g${cmpRow.k}`}
+          row={cmpRow}
+          fetchGraph={fetchGraph}
+          trans={this._trans}
+        />
+      );
+    }
+    const tensor = detail.kind === 'loaded' ? detail.tensor : null;
+    const series = tensor ? this._trends?.series(tensor.row.name) : undefined;
+    return (
+      <>
+        {cmpRow && (
+          <CompareSection
+            key={`${key}/c${cmpRow.k}/${tensor ? 'e' : '-'}`}
+            row={cmpRow}
+            fetchEager={
+              tensor?.row.has_value
+                ? (p, o, c) => this._model.fetchValues(p, o, c)
+                : null
+            }
+            fetchGraph={fetchGraph}
+            trans={this._trans}
+          />
+        )}
+        {this._renderBody(key)}
+        {tensor && series && series.step.length >= 2 && (
+          <TrendChart
+            name={tensor.row.name ?? ''}
+            series={series}
+            currentStep={sel?.step ?? null}
+            trans={this._trans}
+          />
+        )}
+      </>
+    );
+  }
+
+  private _renderBody(key: string): JSX.Element {
+    const detail = this._model.detail;
     return (
       <DetailBody
         key={key}
@@ -59,9 +117,11 @@ export class DetailView extends ReactWidget {
     );
   }
 
+  private _comparison: ComparisonModel | null;
   private _model: EagerLabModel;
   private _onInsertCode: (code: string) => void;
   private _trans: TranslationBundle;
+  private _trends: TrendsModel | null;
 }
 
 export namespace DetailView {
@@ -69,6 +129,10 @@ export namespace DetailView {
     model: EagerLabModel;
     /** Insert a code cell below the active one with this code. */
     onInsertCode: (code: string) => void;
+    /** The eager | graph view: the selected row's graph value beside the eager one. */
+    comparison?: ComparisonModel;
+    /** Trends over the recording's steps: a chart of the selected tensor. */
+    trends?: TrendsModel;
     translator?: ITranslator;
   }
 }
@@ -529,32 +593,8 @@ function RawValues(props: {
 
 // ------------------------------------------------------------- helpers
 
-/** Index tuple of flat position `flat` in a C-ordered array of `shape`. */
-export function unravel(flat: number, shape: number[]): number[] {
-  const out = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return out;
-}
-
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) {
-    return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf';
-  }
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) {
-    return String(v);
-  }
-  return String(Number(v.toPrecision(6)));
-}
-
 function formatEdge(v: number | null): string {
   return v === null ? '?' : formatNumber(v);
-}
-
-export function formatValue(v: number | bigint): string {
-  return typeof v === 'bigint' ? v.toString() : formatNumber(v);
 }
 
 /** A Python identifier for a tensor: `Mean:0` → `mean_0`. */

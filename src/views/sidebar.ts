@@ -8,8 +8,11 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { LabIcon, SidePanel, refreshIcon } from '@jupyterlab/ui-components';
 import { MessageLoop } from '@lumino/messaging';
 import { Panel, SplitPanel, Widget } from '@lumino/widgets';
+import { ComparisonModel } from '../comparison';
 import type { EagerLabModel } from '../model';
+import { TrendsModel } from '../trends';
 import type { IRecordingInfo, ISource, ITensorRow } from '../protocol';
+import { ComparisonTable } from './compareTable';
 import { DetailView } from './detail';
 import { EmptyView, isEmptyReason } from './empty';
 import { TensorTable } from './table';
@@ -55,24 +58,36 @@ export class EagerLabSidebar extends SidePanel {
     heading.node.appendChild(h2);
     this.header.addWidget(heading);
 
+    this._comparison = new ComparisonModel(this._model);
+    this._trends = new TrendsModel(this._model);
     this._controls = new Widget({ node: this._createControls() });
     this._controls.addClass('jp-EagerLab-controls');
     this._status = new EmptyView({ model: this._model, translator });
     this._table = new TensorTable({
       model: this._model,
       onRevealSource: options.onRevealSource,
+      trends: this._trends,
+      translator
+    });
+    this._compareTable = new ComparisonTable({
+      model: this._model,
+      comparison: this._comparison,
       translator
     });
     this._detail = new DetailView({
       model: this._model,
       onInsertCode: options.onInsertCode,
+      comparison: this._comparison,
+      trends: this._trends,
       translator
     });
     this._split = new SplitPanel({ orientation: 'vertical', spacing: 2 });
     this._split.addClass('jp-EagerLab-split');
     this._split.addWidget(this._table);
+    this._split.addWidget(this._compareTable);
     this._split.addWidget(this._detail);
-    this._split.setRelativeSizes([3, 2]);
+    this._split.setRelativeSizes([3, 3, 2]);
+    this._compareTable.hide();
 
     content.addWidget(this._controls);
     content.addWidget(this._status);
@@ -92,7 +107,12 @@ export class EagerLabSidebar extends SidePanel {
     this._model.recordingsChanged.connect(this._renderNotes, this);
     this._model.loadChanged.connect(this._renderCount, this);
     this._model.viewChanged.connect(this._renderCount, this);
+    this._model.selectionChanged.connect(this._renderCompare, this);
+    this._model.recordingsChanged.connect(this._renderCompare, this);
+    this._comparison.changed.connect(this._renderCompare, this);
+    this._comparison.changed.connect(this._renderCount, this);
     this._onStatus();
+    this._renderCompare();
     this._renderSteps();
     this._renderCount();
   }
@@ -101,8 +121,14 @@ export class EagerLabSidebar extends SidePanel {
     return this._table;
   }
 
+  get comparison(): ComparisonModel {
+    return this._comparison;
+  }
+
   dispose(): void {
     this._resizeObserver.disconnect();
+    this._comparison.dispose();
+    this._trends.dispose();
     super.dispose();
   }
 
@@ -148,7 +174,9 @@ export class EagerLabSidebar extends SidePanel {
     filter.addEventListener('keydown', event => {
       if (event.key === 'ArrowDown') {
         event.preventDefault();
-        void this._table.moveCursor(0);
+        void (
+          this._comparison.active ? this._compareTable : this._table
+        ).moveCursor(0);
       }
     });
     const group = document.createElement('button');
@@ -171,7 +199,50 @@ export class EagerLabSidebar extends SidePanel {
     notes.className = 'jp-EagerLab-notes';
     info.append(count, notes);
 
-    node.append(stepRow, filterRow, info);
+    const viewRow = document.createElement('div');
+    viewRow.className = 'jp-EagerLab-controlRow jp-EagerLab-viewRow';
+    const views = document.createElement('div');
+    views.className = 'jp-EagerLab-viewSwitch';
+    views.setAttribute('role', 'group');
+    views.setAttribute('aria-label', trans.__('View'));
+    const eagerView = document.createElement('button');
+    eagerView.type = 'button';
+    eagerView.className = 'jp-mod-styled jp-EagerLab-viewEager';
+    eagerView.textContent = trans.__('Eager');
+    eagerView.title = trans.__('The tensors of the eager step');
+    eagerView.addEventListener(
+      'click',
+      () => void this._comparison.setActive(false)
+    );
+    const compareView = document.createElement('button');
+    compareView.type = 'button';
+    compareView.className = 'jp-mod-styled jp-EagerLab-viewCompare';
+    compareView.textContent = trans.__('Eager vs graph');
+    compareView.addEventListener(
+      'click',
+      () => void this._comparison.setActive(true)
+    );
+    views.append(eagerView, compareView);
+    const jump = document.createElement('button');
+    jump.type = 'button';
+    jump.className = 'jp-mod-styled jp-EagerLab-firstDivergence';
+    jump.textContent = trans.__('First divergence');
+    jump.title = trans.__(
+      'Show the first tensor, in graph execution order, whose eager and graph values differ beyond tolerance'
+    );
+    jump.addEventListener('click', () =>
+      this._comparison.jumpToFirstDivergence()
+    );
+    const compareInfo = document.createElement('div');
+    compareInfo.className = 'jp-EagerLab-compareInfo';
+    compareInfo.setAttribute('aria-live', 'polite');
+    viewRow.append(views, jump);
+
+    node.append(stepRow, filterRow, viewRow, compareInfo, info);
+    this._eagerView = eagerView;
+    this._compareView = compareView;
+    this._jump = jump;
+    this._compareInfo = compareInfo;
     this._notes = notes;
     this._select = select;
     this._filter = filter;
@@ -196,6 +267,77 @@ export class EagerLabSidebar extends SidePanel {
     const on = this._model.grouped;
     this._groupToggle.setAttribute('aria-pressed', String(on));
     this._groupToggle.classList.toggle('jp-mod-active', on);
+  }
+
+  /** The view switch, the compare status line and which table is shown. */
+  private _renderCompare(): void {
+    const trans = this._t;
+    const cmp = this._comparison;
+    const active = cmp.active;
+    const availability = cmp.availability;
+    this._table.setHidden(active);
+    this._compareTable.setHidden(!active);
+    this._groupToggle.disabled = active;
+    this._groupToggle.title = active
+      ? trans.__(
+          'The eager | graph view lists tensors in graph execution order'
+        )
+      : '';
+    for (const [button, on] of [
+      [this._eagerView, !active],
+      [this._compareView, active]
+    ] as const) {
+      button.setAttribute('aria-pressed', String(on));
+      button.classList.toggle('jp-mod-active', on);
+    }
+    this._compareView.disabled = !active && !availability.ok;
+    this._compareView.title = availability.ok
+      ? trans.__(
+          'Run this step again as a graph from the same starting state and compare every tensor (seconds; the model is left as it was)'
+        )
+      : trans.__('Cannot compare: %1', availability.why);
+    const state = cmp.state;
+    this._jump.hidden = !(
+      state.kind === 'loaded' && cmp.firstDivergence !== null
+    );
+    const info = this._compareInfo;
+    info.classList.toggle('jp-mod-error', state.kind === 'error');
+    switch (state.kind) {
+      case 'off':
+        info.textContent = '';
+        break;
+      case 'loading':
+        info.textContent = trans.__(
+          'Running the step as a graph from its starting state…'
+        );
+        break;
+      case 'error':
+        info.textContent = trans.__('Could not compare: %1', state.message);
+        break;
+      case 'loaded': {
+        const rows = cmp.rows;
+        const graphOnly = rows.filter(r => r.only_in === 'graph').length;
+        const eagerOnly = rows.filter(r => r.only_in === 'eager').length;
+        const diverging = rows.filter(r => r.diverges).length;
+        const first =
+          cmp.firstDivergence !== null ? rows[cmp.firstDivergence] : null;
+        let text = trans.__(
+          '%1 graph tensors (%2 only in graph)',
+          rows.length - eagerOnly,
+          graphOnly
+        );
+        if (eagerOnly) {
+          text += ` · ${trans.__('%1 only in eager', eagerOnly)}`;
+        }
+        text += ' · ';
+        text += first
+          ? trans.__('%1 diverge; first: %2', diverging, first.name ?? first.op)
+          : trans.__('no divergence beyond tolerance');
+        info.textContent = text;
+        break;
+      }
+    }
+    info.hidden = info.textContent === '';
   }
 
   private _renderSteps(): void {
@@ -253,12 +395,12 @@ export class EagerLabSidebar extends SidePanel {
     } else {
       text = trans.__('%1 tensors', load.total);
     }
-    if (
-      this._model.filter.trim() &&
-      load.total !== null &&
-      !this._model.grouped
-    ) {
-      text += ` · ${trans.__('%1 match', this._model.viewCount)}`;
+    if (this._model.filter.trim() && load.total !== null) {
+      if (this._comparison.active) {
+        text += ` · ${trans.__('%1 match', this._comparison.viewCount)}`;
+      } else if (!this._model.grouped) {
+        text += ` · ${trans.__('%1 match', this._model.viewCount)}`;
+      }
     }
     this._count.textContent = text;
     this._count.classList.toggle('jp-mod-error', load.error !== null);
@@ -321,6 +463,13 @@ export class EagerLabSidebar extends SidePanel {
     }
   }
 
+  private _comparison: ComparisonModel;
+  private _compareInfo!: HTMLElement;
+  private _compareTable: ComparisonTable;
+  private _compareView!: HTMLButtonElement;
+  private _eagerView!: HTMLButtonElement;
+  private _jump!: HTMLButtonElement;
+  private _trends: TrendsModel;
   private _controls: Widget;
   private _count!: HTMLElement;
   private _notes!: HTMLElement;

@@ -8,7 +8,9 @@ import { WindowedList, WindowedListModel } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { BoxLayout, Widget } from '@lumino/widgets';
 import type { EagerLabModel, ViewChange, ViewItem } from '../model';
-import type { ISource, ITensorRow } from '../protocol';
+import type { ISource, ITensorRow, ITrendSeries } from '../protocol';
+import type { TrendsModel } from '../trends';
+import { createSparkline, sparklineTitle } from './sparkline';
 
 /** Row height in pixels; rows never wrap, so estimates are exact. */
 export const ROW_HEIGHT = 24;
@@ -18,7 +20,15 @@ export const ROW_CLASS = 'jp-EagerLab-row';
 export const GROUP_CLASS = 'jp-EagerLab-group';
 export const SOURCE_CLASS = 'jp-EagerLab-source';
 
-const COLUMNS = ['name', 'op', 'shape', 'summary', 'flags', 'source'] as const;
+const COLUMNS = [
+  'name',
+  'op',
+  'shape',
+  'summary',
+  'trend',
+  'flags',
+  'source'
+] as const;
 
 /**
  * A table of the selected step's rows.
@@ -30,6 +40,7 @@ export class TensorTable extends Widget {
   constructor(options: TensorTable.IOptions) {
     super();
     this._model = options.model;
+    this._trends = options.trends ?? null;
     this._onRevealSource = options.onRevealSource;
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab');
     this.addClass(TABLE_CLASS);
@@ -55,7 +66,9 @@ export class TensorTable extends Widget {
     this._model.viewChanged.connect(this._onViewChanged, this);
     this._model.detailChanged.connect(this._onSelectionChanged, this);
     this._model.revealRequested.connect(this._onReveal, this);
+    this._trends?.changed.connect(this._onTrends, this);
     this._onViewChanged(this._model, { kind: 'reset' });
+    this._onTrends();
   }
 
   /** Scroll visible item `k` into view and make it the keyboard cursor. */
@@ -131,6 +144,12 @@ export class TensorTable extends Widget {
     }
   }
 
+  /** Trends arrived or went: show or hide the trend column, redraw rows. */
+  private _onTrends(): void {
+    this.toggleClass('jp-mod-trends', this._trends?.hasSeries ?? false);
+    this._onViewChanged(this._model, { kind: 'reset' });
+  }
+
   private _onSelectionChanged(): void {
     this._refreshMarks();
   }
@@ -183,7 +202,9 @@ export class TensorTable extends Widget {
         item.row,
         item.depth,
         this._isFailing(item.row),
-        this._trans
+        this._trans,
+        this._trends?.series(item.row.name),
+        this._model.selection?.step ?? null
       );
     }
     this._mark(node, k, item);
@@ -318,6 +339,7 @@ export class TensorTable extends Widget {
   private _onRevealSource: (source: ISource, row: ITensorRow) => void;
   private _rows = new Map<number, Widget>();
   private _trans: TranslationBundle;
+  private _trends: TrendsModel | null;
 }
 
 export namespace TensorTable {
@@ -325,6 +347,8 @@ export namespace TensorTable {
     model: EagerLabModel;
     /** The source button was pressed. */
     onRevealSource: (source: ISource, row: ITensorRow) => void;
+    /** Per-tensor trends over the recording's steps (the sparkline column). */
+    trends?: TrendsModel;
     translator?: ITranslator;
   }
 }
@@ -436,12 +460,14 @@ namespace Private {
       op: trans.__('Op'),
       shape: trans.__('Shape'),
       summary: trans.__('Summary'),
+      trend: trans.__('Trend of max |x| over the recorded steps'),
       flags: trans.__('NaN/Inf'),
       source: trans.__('Source')
     };
     for (const c of COLUMNS) {
       const el = cell('columnheader', c);
-      el.textContent = c === 'flags' ? '!' : titles[c];
+      el.textContent =
+        c === 'flags' ? '!' : c === 'trend' ? trans.__('Trend') : titles[c];
       el.title = titles[c];
       row.appendChild(el);
     }
@@ -493,9 +519,11 @@ namespace Private {
     row: ITensorRow,
     depth: number,
     failing: boolean,
-    trans: TranslationBundle
+    trans: TranslationBundle,
+    series?: ITrendSeries,
+    currentStep: number | null = null
   ): void {
-    const [name, op, shape, summary, flags, source] = ensureCells(node);
+    const [name, op, shape, summary, trend, flags, source] = ensureCells(node);
     node.className = ROW_CLASS;
     node.classList.toggle('jp-mod-error', failing);
     node.removeAttribute('aria-expanded');
@@ -533,6 +561,14 @@ namespace Private {
     summary.title = row.has_value
       ? row.summary
       : `${row.summary} (${trans.__('value dropped')})`;
+
+    trend.textContent = '';
+    if (series && series.step.length >= 2) {
+      trend.appendChild(createSparkline(series, currentStep));
+      trend.title = sparklineTitle(series);
+    } else {
+      trend.title = '';
+    }
 
     const parts: string[] = [];
     if (row.nan > 0) {

@@ -1,0 +1,239 @@
+/**
+ * The selected row of a compared step in the detail pane: the verdict
+ * (diverges, matches, only in one mode), the graph value's summary and the
+ * values side by side, eager | graph | Δ, page by page.
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+import type { IComparisonRow } from '../protocol';
+import type { IValuesPage } from '../tokens';
+import { formatNumber, formatValue, unravel } from './format';
+
+/** Elements per page of the side-by-side values. */
+export const DIFF_PAGE = 100;
+
+type Fetch = (
+  prefix: number[],
+  offset: number,
+  count: number
+) => Promise<IValuesPage | null>;
+
+export function CompareSection(props: {
+  row: IComparisonRow;
+  /** The eager twin's value (null: graph-only, or its value was dropped). */
+  fetchEager: Fetch | null;
+  fetchGraph: Fetch;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { row, trans } = props;
+  return (
+    <section
+      className="jp-EagerLab-compare"
+      aria-label={trans.__('Eager and graph')}
+    >
+      <div className="jp-EagerLab-sectionTitle">
+        {trans.__('Eager vs graph')} <Verdict row={row} trans={trans} />
+      </div>
+      <dl className="jp-EagerLab-fields">
+        {row.graph_summary !== null && (
+          <>
+            <dt>{trans.__('Graph')}</dt>
+            <dd className="jp-EagerLab-graphSummary">{row.graph_summary}</dd>
+          </>
+        )}
+        {row.max_abs_diff !== null && (
+          <>
+            <dt>{trans.__('max |Δ|')}</dt>
+            <dd className="jp-EagerLab-maxDiff">
+              {formatNumber(row.max_abs_diff)}
+              {row.max_rel_diff !== null &&
+                ` (${trans.__('relative %1', formatNumber(row.max_rel_diff))})`}
+            </dd>
+          </>
+        )}
+        {row.why !== null && (
+          <>
+            <dt>{trans.__('Not compared')}</dt>
+            <dd>{row.why}</dd>
+          </>
+        )}
+      </dl>
+      {row.only_in !== 'eager' && (
+        <SideBySide
+          key={row.k}
+          fetchEager={props.fetchEager}
+          fetchGraph={props.fetchGraph}
+          trans={trans}
+        />
+      )}
+    </section>
+  );
+}
+
+/** A graph-only row: there is no eager tensor to show beside it. */
+export function GraphOnlyDetail(props: {
+  row: IComparisonRow;
+  fetchGraph: Fetch;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { row, trans } = props;
+  return (
+    <div className="jp-EagerLab-detailBody">
+      <div className="jp-EagerLab-detailTitle">
+        <span className="jp-EagerLab-detailName">
+          {row.name ?? trans.__('<unnamed>')}
+        </span>
+      </div>
+      <dl className="jp-EagerLab-fields">
+        <dt>{trans.__('Op')}</dt>
+        <dd>{row.op}</dd>
+        {row.graph !== null && (
+          <>
+            <dt>{trans.__('Graph')}</dt>
+            <dd>{row.graph}</dd>
+          </>
+        )}
+      </dl>
+      <p className="jp-EagerLab-detailHint">
+        {trans.__(
+          'Only in the graph: eager execution never makes this tensor (gradient shape arithmetic, control-flow bookkeeping), so it has no eager twin.'
+        )}
+      </p>
+      <CompareSection
+        row={row}
+        fetchEager={null}
+        fetchGraph={props.fetchGraph}
+        trans={trans}
+      />
+    </div>
+  );
+}
+
+function Verdict(props: {
+  row: IComparisonRow;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { row, trans } = props;
+  const [text, cls] =
+    row.only_in === 'graph'
+      ? [trans.__('only in graph'), 'jp-EagerLab-muted']
+      : row.only_in === 'eager'
+        ? [trans.__('only in eager'), 'jp-EagerLab-muted']
+        : row.diverges
+          ? [trans.__('diverges beyond tolerance'), 'jp-mod-error']
+          : [trans.__('matches within tolerance'), 'jp-EagerLab-ok'];
+  return <span className={`jp-EagerLab-verdict ${cls}`}>{text}</span>;
+}
+
+type Pages =
+  | { kind: 'loading' }
+  | { kind: 'ok'; graph: IValuesPage; eager: IValuesPage | null }
+  | { kind: 'error'; message: string };
+
+/** Values of both modes, element by element, with their difference. */
+function SideBySide(props: {
+  fetchEager: Fetch | null;
+  fetchGraph: Fetch;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  const [page, setPage] = React.useState(0);
+  const [pages, setPages] = React.useState<Pages>({ kind: 'loading' });
+
+  React.useEffect(() => {
+    let live = true;
+    setPages({ kind: 'loading' });
+    const offset = page * DIFF_PAGE;
+    const eager = props.fetchEager
+      ? props.fetchEager([], offset, DIFF_PAGE).catch(() => null)
+      : Promise.resolve(null);
+    Promise.all([props.fetchGraph([], offset, DIFF_PAGE), eager]).then(
+      ([g, e]) => live && g && setPages({ kind: 'ok', graph: g, eager: e }),
+      err =>
+        live && setPages({ kind: 'error', message: (err as Error).message })
+    );
+    return () => {
+      live = false;
+    };
+  }, [page]);
+
+  if (pages.kind === 'error') {
+    return (
+      <p className="jp-EagerLab-detailHint jp-mod-error">{pages.message}</p>
+    );
+  }
+  if (pages.kind === 'loading') {
+    return <p className="jp-EagerLab-detailHint">{trans.__('Loading…')}</p>;
+  }
+  const { graph, eager } = pages;
+  const total = graph.total;
+  const last = Math.max(0, Math.ceil(total / DIFF_PAGE) - 1);
+  return (
+    <div className="jp-EagerLab-sideBySide">
+      <div className="jp-EagerLab-sectionTitle">
+        {trans.__('Values')}
+        <span className="jp-EagerLab-pager">
+          <button
+            className="jp-mod-styled jp-EagerLab-prev"
+            disabled={page === 0}
+            onClick={() => setPage(page - 1)}
+            aria-label={trans.__('Previous values')}
+          >
+            ‹
+          </button>
+          <span className="jp-EagerLab-pageInfo">
+            {total === 0
+              ? trans.__('empty')
+              : trans.__(
+                  '%1–%2 of %3',
+                  graph.offset,
+                  graph.offset + graph.count - 1,
+                  total
+                )}
+          </span>
+          <button
+            className="jp-mod-styled jp-EagerLab-next"
+            disabled={page >= last}
+            onClick={() => setPage(page + 1)}
+            aria-label={trans.__('Next values')}
+          >
+            ›
+          </button>
+        </span>
+      </div>
+      <table className="jp-EagerLab-diffTable">
+        <thead>
+          <tr>
+            <th scope="col">{trans.__('index')}</th>
+            <th scope="col">{trans.__('eager')}</th>
+            <th scope="col">{trans.__('graph')}</th>
+            <th scope="col">Δ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Array.from({ length: graph.count }, (_, k) => {
+            const g = graph.data[k];
+            const e = eager && k < eager.count ? eager.data[k] : null;
+            const d = e === null ? null : Number(g) - Number(e);
+            const differs =
+              d !== null &&
+              !(d === 0 || (isNaN(Number(g)) && isNaN(Number(e))));
+            return (
+              <tr
+                key={graph.offset + k}
+                className={differs ? 'jp-mod-differs' : undefined}
+              >
+                <td className="jp-EagerLab-valueIndex">
+                  [{unravel(graph.offset + k, graph.shape).join(', ')}]
+                </td>
+                <td>{e === null ? '—' : formatValue(e)}</td>
+                <td>{formatValue(g)}</td>
+                <td>{d === null ? '—' : differs ? formatNumber(d) : '0'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
