@@ -8,6 +8,7 @@ trace), run once, and the dump is read back with ``DebugDataReader``.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections import defaultdict
@@ -43,6 +44,11 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
     from tensorflow.python.debug.lib import debug_events_reader
 
     dump = tempfile.mkdtemp(prefix="eager_lab_graph_")
+    # tfdbg2 logs INFO lines and a warning per notebook cell whose source file it cannot
+    # read; they would land in the user's cell output, and say nothing about their model.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         tf.debugging.experimental.enable_dump_debug_info(
             dump, tensor_debug_mode="FULL_TENSOR", circular_buffer_size=-1)
@@ -70,6 +76,7 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
                 counts[key] += 1
         return run
     finally:
+        logger.setLevel(level)
         shutil.rmtree(dump, ignore_errors=True)
 
 

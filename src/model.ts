@@ -284,6 +284,7 @@ export class EagerLabModel {
       this._recordingsChanged.emit();
       this._updateStatus();
       this._ensureSelection();
+      this._revealLateTarget();
     } catch (e) {
       if (conn === this._connection) {
         this._setStatus({ reason: 'error', message: Private.message(e) });
@@ -315,6 +316,7 @@ export class EagerLabModel {
     this._selectionChanged.emit(this._selection);
     const info = this.step;
     this._pendingReveal = Private.revealTarget(info);
+    this._revealedTarget = false;
     if (!conn || conn.state.kind !== 'ready') {
       return;
     }
@@ -358,6 +360,7 @@ export class EagerLabModel {
     ) {
       const i = this._pendingReveal;
       this._pendingReveal = null;
+      this._revealedTarget = true;
       this.revealRow(i);
     }
     return this._rows.length < page.total;
@@ -596,6 +599,24 @@ export class EagerLabModel {
     this._updateStatus();
     if (rec.finished || !this._kernelStatus?.capturing) {
       this._ensureSelection();
+    }
+    this._revealLateTarget();
+  }
+
+  /**
+   * The kernel checks a step for NaN/Inf when its capture ends, so the shown step's
+   * first NaN may become known after its rows: go there then, unless a row was picked.
+   */
+  private _revealLateTarget(): void {
+    const target = Private.revealTarget(this.step);
+    if (
+      target !== null &&
+      !this._revealedTarget &&
+      this._pendingReveal === null &&
+      this._selectedTensor === null
+    ) {
+      this._revealedTarget = true;
+      this.revealRow(target);
     }
   }
 
@@ -880,6 +901,7 @@ export class EagerLabModel {
   private _recordings: IRecordingInfo[] = [];
   private _recordingsChanged = new Signal<this, void>(this);
   private _revealRequested = new Signal<this, number>(this);
+  private _revealedTarget = false;
   private _rows: ITensorRow[] = [];
   private _selectedTensor: number | null = null;
   private _selection: IStepRef | null = null;

@@ -121,3 +121,36 @@ def test_compare_a_tf_function_step():
     _assert_same(state, [v.numpy().copy() for v in case.state()])
     assert cmp.first_divergence is None
     assert any(r.name == "MatMul:0" and r.only_in is None for r in cmp.rows)
+
+
+def test_compare_keeps_tensorflows_debugger_logs_out_of_the_cell():
+    # tfdbg2 logs "Enabled dumping callback" and, per notebook cell, "Failed to read
+    # source code": noise in the user's output. TensorFlow's own logger level is restored.
+    import logging
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.DEBUG)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    keras.utils.set_random_seed(0)
+    case = zoo.arithmetic()
+    case.run()
+    with eager_lab.capture(case.model) as rec:
+        case.run()
+    logger = tf.get_logger()
+    level, keep = logger.level, Keep()
+    logger.addHandler(keep)
+    logger.setLevel(logging.INFO)
+    try:
+        rec.steps[0].compare()
+        assert not [m for m in keep.messages if "dump" in m or "source" in m], keep.messages
+        assert logger.level == logging.INFO
+        logger.info("eager_lab probe")      # the handler hears INFO: the check above can fail
+        assert keep.messages[-1] == "eager_lab probe"
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(level)

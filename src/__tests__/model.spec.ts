@@ -220,6 +220,54 @@ describe('step selection', () => {
     expect(model.selection).toEqual({ recordingId: 3, step: 1 });
   });
 
+  it('goes to the first NaN once the kernel has checked the shown step', async () => {
+    // While capturing, steps are pushed unchecked; the check comes with the end.
+    const { model, conn } = await readyModel([makeRow(0)]);
+    conn.steps.set('4:0', [0, 1, 2, 3].map(i => makeRow(i)));
+    const unchecked = makeStep(0, { nonfinite_checked: false });
+    conn.push({ type: 'recording', recording: makeRecording(4, [unchecked]) });
+    await flush();
+    expect(model.selection).toEqual({ recordingId: 4, step: 0 });
+    expect(model.rows).toHaveLength(4);
+    expect(model.selectedTensor).toBeNull();
+    const revealed: number[] = [];
+    model.revealRequested.connect((_, i) => revealed.push(i));
+    const checked = makeStep(0, { first_nonfinite: 2, nonfinite_checked: true });
+    conn.push({ type: 'recording', recording: makeRecording(4, [checked]) });
+    await flush();
+    expect(revealed).toEqual([2]);
+    expect(model.selectedTensor).toBe(2);
+    // Once: a row the user picks afterwards stays picked on later pushes.
+    void model.selectTensor(0);
+    conn.push({ type: 'recording', recording: makeRecording(4, [checked]) });
+    await flush();
+    expect(revealed).toEqual([2]);
+    expect(model.selectedTensor).toBe(0);
+  });
+
+  it('goes to the first NaN of a step picked before it was checked', async () => {
+    // The kernel's order at the end of a capture: status (not capturing), then the
+    // recording with its steps checked; the step's rows come after both.
+    const { model, conn } = await readyModel([makeRow(0)]);
+    conn.steps.set('4:5', [0, 1, 2, 3].map(i => makeRow(i)));
+    const gate = new Deferred<void>();
+    conn.gate = gate;
+    conn.push(status({ capturing: true, recording_id: 4, steps_recorded: 1 }));
+    const unchecked = makeStep(5, { nonfinite_checked: false });
+    conn.push({ type: 'recording', recording: makeRecording(4, [unchecked], false) });
+    conn.push(status({ capturing: false, recording_id: 4, steps_recorded: 1 }));
+    await flush();
+    expect(model.selection).toEqual({ recordingId: 4, step: 5 });
+    const checked = makeStep(5, { first_nonfinite: 3, nonfinite_checked: true });
+    conn.push({ type: 'recording', recording: makeRecording(4, [checked]) });
+    conn.gate = null;
+    gate.resolve();
+    await flush();
+    await flush();
+    expect(model.rows).toHaveLength(4);
+    expect(model.selectedTensor).toBe(3);
+  });
+
   it('follows a new recording when it ends', async () => {
     const { model, conn } = await readyModel([makeRow(0)]);
     conn.steps.set('4:0', [makeRow(0), makeRow(1), makeRow(2)]);

@@ -168,6 +168,7 @@ export class EagerLabSidebar extends SidePanel {
     filter.addEventListener('input', () => {
       window.clearTimeout(this._filterTimer);
       this._filterTimer = window.setTimeout(() => {
+        this._filterTimer = 0;
         this._model.filter = filter.value;
       }, FILTER_DELAY);
     });
@@ -384,6 +385,11 @@ export class EagerLabSidebar extends SidePanel {
 
   private _renderCount(): void {
     const trans = this._t;
+    // "First divergence" and "go to input" clear a filter that hides their row; text
+    // being typed (not yet applied) is left alone.
+    if (!this._filterTimer && this._filter.value !== this._model.filter) {
+      this._filter.value = this._model.filter;
+    }
     const load = this._model.load;
     let text: string;
     if (load.error) {

@@ -30,7 +30,10 @@ export const DEMO_CELLS = {
   modelClass: 5,
   fit: 6,
   value: 8,
-  nan: 10
+  nan: 10,
+  jittered: 12,
+  compare: 13,
+  graphSpeedNan: 15
 };
 
 export function sidebar(page: IJupyterLabPageFixture): Locator {
@@ -76,6 +79,20 @@ export function rows(page: IJupyterLabPageFixture): Locator {
 /** The rendered row whose graph name is exactly `name`. */
 export function rowByName(page: IJupyterLabPageFixture, name: string): Locator {
   return rows(page).filter({
+    has: page.locator('.jp-EagerLab-col-name', { hasText: exactText(name) })
+  });
+}
+
+/** Rows of the eager | graph table currently rendered. */
+export function compareRows(page: IJupyterLabPageFixture): Locator {
+  return sidebar(page).locator('.jp-EagerLab-compareRow');
+}
+
+export function compareRowByName(
+  page: IJupyterLabPageFixture,
+  name: string
+): Locator {
+  return compareRows(page).filter({
     has: page.locator('.jp-EagerLab-col-name', { hasText: exactText(name) })
   });
 }
