@@ -338,22 +338,15 @@ def comparison(req: Request, cmp) -> dict:
 def trends(req: Request, recording) -> dict:
     """Per named tensor, its statistics over the recorded steps (sparklines)."""
     steps = [s.index for s in recording.steps]
-    names: list[str] = []
-    seen: set = set()
-    for step in recording.steps:
-        for t in step.tensors:
-            if t.name is not None and t.name not in seen:
-                seen.add(t.name)
-                names.append(t.name)
+    names = list(dict.fromkeys(t.name for step in recording.steps for t in step.tensors
+                               if t.name is not None))
     page = names[req.offset:req.offset + req.limit]
-    series = {}
-    for name in page:
-        trend = recording.trend(name)
-        series[name] = {"step": trend["step"],
-                        "mean": [_finite(v) for v in trend["mean"]],
-                        "std": [_finite(v) for v in trend["std"]],
-                        "max_abs": [_finite(v) for v in trend["max_abs"]],
-                        "nan": trend["nan"], "inf": trend["inf"]}
+    series = {name: {"step": trend["step"],
+                     "mean": [_finite(v) for v in trend["mean"]],
+                     "std": [_finite(v) for v in trend["std"]],
+                     "max_abs": [_finite(v) for v in trend["max_abs"]],
+                     "nan": trend["nan"], "inf": trend["inf"]}
+              for name, trend in recording.trends(page).items()}
     return {"type": "trends", "request_id": req.request_id, "recording_id": req.recording_id,
             "steps": steps, "offset": min(req.offset, len(names)), "total": len(names),
             "series": series}

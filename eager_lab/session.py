@@ -254,26 +254,49 @@ class Recording:
         "nan": [...], "inf": [...]}``: exploding or vanishing gradients show at a glance.
         Raises KeyError (with the closest names) when no recorded step has ``name``.
         """
-        series: dict[str, list] = {k: [] for k in ("step", "mean", "std", "max_abs", "nan", "inf")}
-        for step in self.steps:
-            tensor = next((t for t in step.tensors if t.name == name), None)
-            if tensor is None:
-                continue
-            s = tensor.summary
-            series["step"].append(step.index)
-            series["mean"].append(s.mean)
-            series["std"].append(s.std)
-            series["max_abs"].append(None if s.min is None else max(abs(s.min), abs(s.max)))
-            series["nan"].append(s.nan)
-            series["inf"].append(s.inf)
-        if not series["step"]:
+        series = self.trends([name]).get(name)
+        if series is None:
             if not self.steps:
                 raise KeyError(f"no step recorded, so no trend for {name!r}")
             self.steps[-1][name]  # raises KeyError naming the closest names
         return series
 
+    def trends(self, names: "Iterable[str] | None" = None) -> dict[str, dict[str, list]]:
+        """:meth:`trend` of many names at once (default: every name, in order of first
+        appearance), in one pass over the steps rather than one per name."""
+        firsts = []
+        for step in self.steps:
+            first: dict = {}
+            for t in step.tensors:
+                if t.name is not None and t.name not in first:
+                    first[t.name] = t
+            firsts.append((step.index, first))
+        if names is None:
+            names = list(dict.fromkeys(n for _, first in firsts for n in first))
+        out: dict[str, dict[str, list]] = {}
+        for name in names:
+            series: dict[str, list] = {k: [] for k in _TREND_KEYS}
+            for index, first in firsts:
+                tensor = first.get(name)
+                if tensor is None:
+                    continue
+                s = tensor.summary
+                series["step"].append(index)
+                series["mean"].append(s.mean)
+                series["std"].append(s.std)
+                series["max_abs"].append(None if s.min is None
+                                         else max(abs(s.min), abs(s.max)))
+                series["nan"].append(s.nan)
+                series["inf"].append(s.inf)
+            if series["step"]:
+                out[name] = series
+        return out
+
     def __repr__(self) -> str:
         return f"<eager_lab Recording of {type(self.target).__name__}: {len(self.steps)} step(s)>"
+
+
+_TREND_KEYS = ("step", "mean", "std", "max_abs", "nan", "inf")
 
 
 def _set_last(recording: Recording) -> None:

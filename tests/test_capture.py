@@ -319,6 +319,12 @@ def test_trend_follows_a_tensor_across_steps():
     assert trend["max_abs"] == [abs(v) for v in losses]
     with pytest.raises(KeyError, match="closest"):
         rec.trend(name + "x")
+    # All names in one pass: the same series, every named tensor, first appearance order.
+    every = rec.trends()
+    assert every[name] == trend
+    names = list(dict.fromkeys(t.name for s in rec.steps for t in s.tensors if t.name))
+    assert list(every) == names
+    assert rec.trends([name, "nope:0"]) == {name: trend}
 
 
 def test_inputs_point_at_the_rows_an_op_consumed():

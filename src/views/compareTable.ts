@@ -104,7 +104,15 @@ export class ComparisonTable extends Widget {
     super.dispose();
   }
 
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._refill();
+  }
+
   private _refill(): void {
+    if (this.isHidden) {
+      return; // the eager table is shown: rows are refilled when this one is
+    }
     const count = this._cmp.viewCount;
     for (const [k, w] of this._rows) {
       if (k < count) {

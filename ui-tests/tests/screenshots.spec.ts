@@ -1,12 +1,14 @@
 /**
- * The sidebar on the demo's NaN step, a tensor selected, in the light and dark themes.
- * Pictures go to test-results/; with EAGER_LAB_SCREENSHOTS=docs they also replace
- * docs/sidebar-light.png and docs/sidebar-dark.png (the README's pictures).
+ * The sidebar on the demo's NaN step, a tensor selected, in the light and dark themes,
+ * and its eager | graph view of the demo's --compare step. Pictures go to test-results/;
+ * with EAGER_LAB_SCREENSHOTS=docs they also replace docs/sidebar-light.png,
+ * docs/sidebar-dark.png (the README's pictures) and docs/compare-view.png.
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
 import {
   DEMO_CELLS,
+  compareRowByName,
   detail,
   openDemo,
   openSidebar,
@@ -42,7 +44,7 @@ test('sidebar in the light and dark themes', async ({
     }
     // Show the NaN cell and its output beside the panel.
     await (await page.notebook.getCellLocator(
-      DEMO_CELLS.nan
+      DEMO_CELLS.graphSpeedNan
     ))!.scrollIntoViewIfNeeded();
     // Let the theme's CSS apply and the heatmap canvas repaint.
     await page.waitForTimeout(500);
@@ -53,5 +55,36 @@ test('sidebar in the light and dark themes', async ({
         .locator('#jp-main-content-panel')
         .screenshot({ path: path.join(DOCS, `sidebar-${theme}.png`) });
     }
+  }
+});
+
+test('the eager | graph view', async ({ page, tmpPath }, testInfo) => {
+  await openDemo(page, tmpPath);
+  await page.sidebar.close('left');
+  await openSidebar(page);
+  await page.sidebar.setWidth(760, 'right');
+  for (const cell of [
+    DEMO_CELLS.load,
+    DEMO_CELLS.modelClass,
+    DEMO_CELLS.jittered,
+    DEMO_CELLS.compare
+  ]) {
+    await page.notebook.runCell(cell, true);
+  }
+  await expect(compareRowByName(page, 'mul:0')).toHaveAttribute(
+    'aria-selected',
+    'true'
+  );
+  await expect(detail(page).locator('.jp-EagerLab-diffTable')).toBeVisible();
+  await (await page.notebook.getCellLocator(
+    DEMO_CELLS.jittered
+  ))!.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  const file = testInfo.outputPath('compare-view.png');
+  await page.locator('#jp-main-content-panel').screenshot({ path: file });
+  if (process.env.EAGER_LAB_SCREENSHOTS === 'docs') {
+    await page
+      .locator('#jp-main-content-panel')
+      .screenshot({ path: path.join(DOCS, 'compare-view.png') });
   }
 });
