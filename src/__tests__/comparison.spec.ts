@@ -4,6 +4,7 @@
  * stale answers and the reasons it gives when a step cannot be compared; and
  * the table and detail that show it.
  */
+import { Widget } from '@lumino/widgets';
 import { ComparisonModel } from '../comparison';
 import { EagerLabModel } from '../model';
 import type { IComparison, IComparisonRow, IStepInfo } from '../protocol';
@@ -343,6 +344,27 @@ describe('ComparisonTable', () => {
     expect(nodes[1].querySelector('.jp-EagerLab-col-name')!.textContent).toBe(
       `${evil}/y:0`
     );
+    table.dispose();
+  });
+
+  it('moves with the keyboard; Enter selects the row and its eager twin', async () => {
+    const { model, cmp } = await setUp({ compare: 'done' });
+    const table = new ComparisonTable({ model, comparison: cmp });
+    Widget.attach(table, document.body);
+    const key = (k: string) =>
+      table.node.dispatchEvent(
+        new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true })
+      );
+    key('Home');
+    key('ArrowDown');
+    await flush();
+    key('Enter');
+    expect(cmp.selected?.k).toBe(1);
+    expect(model.selectedTensor).toBe(1);
+    key('End');
+    await flush();
+    key(' ');
+    expect(cmp.selected?.k).toBe(5);
     table.dispose();
   });
 

@@ -122,3 +122,93 @@ describe('TensorTable rows', () => {
     table.dispose();
   });
 });
+
+describe('keyboard and mouse on the grid', () => {
+  async function attachedTable() {
+    const model = new EagerLabModel();
+    const conn = new FakeConnection();
+    conn.state = {
+      kind: 'ready',
+      kernelVersion: '0.1.0',
+      protocolVersion: '1.1.0'
+    };
+    conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
+    conn.steps.set(
+      '3:0',
+      [0, 1, 2, 3].map(i =>
+        makeRow(i, {
+          name: i < 2 ? `a/t${i}:0` : `b/t${i}:0`,
+          scope: i < 2 ? 'a' : 'b',
+          source: { file: '/m.py', line: 10 + i, function: 'f', cell: null }
+        })
+      )
+    );
+    const revealed: number[] = [];
+    const table = new TensorTable({
+      model,
+      onRevealSource: (_, row) => revealed.push(row.i)
+    });
+    Widget.attach(table, document.body);
+    model.followConnection(conn);
+    await flush();
+    const node = (k: number) =>
+      (table as any)._renderRow(k).node as HTMLElement;
+    const key = (k: string, target: HTMLElement = table.node) =>
+      target.dispatchEvent(
+        new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true })
+      );
+    return { model, table, node, key, revealed };
+  }
+
+  it('moves the cursor with arrows, Home and End; Enter selects', async () => {
+    const { model, table, node, key } = await attachedTable();
+    [0, 1, 2, 3].forEach(node);
+    key('ArrowDown');
+    key('ArrowDown');
+    await flush();
+    expect((table as any).cursor).toBe(2);
+    expect(node(2).classList.contains('jp-mod-active')).toBe(true);
+    expect(node(2).tabIndex).toBe(0);
+    expect(node(0).tabIndex).toBe(-1);
+    key('Enter');
+    expect(model.selectedTensor).toBe(2);
+    expect(node(2).getAttribute('aria-selected')).toBe('true');
+    key('End');
+    await flush();
+    expect((table as any).cursor).toBe(3);
+    key('Home');
+    key('ArrowUp'); // stays in range
+    await flush();
+    expect((table as any).cursor).toBe(0);
+    table.dispose();
+  });
+
+  it('opens and closes scope groups with the arrows', async () => {
+    const { model, table, node, key } = await attachedTable();
+    model.grouped = true;
+    expect(model.viewItem(0)).toMatchObject({ kind: 'group', path: 'a' });
+    expect(model.viewCount).toBe(2); // both groups closed
+    node(0);
+    key('ArrowRight');
+    expect(model.isExpanded('a')).toBe(true);
+    expect(model.viewCount).toBe(4);
+    key('ArrowLeft');
+    expect(model.isExpanded('a')).toBe(false);
+    table.dispose();
+  });
+
+  it('a click selects the row; its source button reveals the source instead', async () => {
+    const { model, table, node, revealed } = await attachedTable();
+    // The list renders nothing in jsdom (no layout): put the rows in the grid.
+    table.node.append(node(1), node(3));
+    node(1).querySelector('.jp-EagerLab-col-op')!.dispatchEvent(
+      new MouseEvent('click', { bubbles: true })
+    );
+    expect(model.selectedTensor).toBe(1);
+    (node(3).querySelector('.jp-EagerLab-source') as HTMLElement).click();
+    expect(revealed).toEqual([3]);
+    expect(model.selectedTensor).toBe(1);
+    expect((table as any).cursor).toBe(1);
+    table.dispose();
+  });
+});

@@ -8,6 +8,7 @@ import * as React from 'react';
 import type { IComparisonRow } from '../protocol';
 import type { IValuesPage } from '../tokens';
 import { formatNumber, formatValue, unravel } from './format';
+import { ValuesPager } from './pager';
 
 /** Elements per page of the side-by-side values. */
 export const DIFF_PAGE = 100;
@@ -167,40 +168,15 @@ function SideBySide(props: {
   }
   const { graph, eager } = pages;
   const total = graph.total;
-  const last = Math.max(0, Math.ceil(total / DIFF_PAGE) - 1);
   return (
     <div className="jp-EagerLab-sideBySide">
-      <div className="jp-EagerLab-sectionTitle">
-        {trans.__('Values')}
-        <span className="jp-EagerLab-pager">
-          <button
-            className="jp-mod-styled jp-EagerLab-prev"
-            disabled={page === 0}
-            onClick={() => setPage(page - 1)}
-            aria-label={trans.__('Previous values')}
-          >
-            ‹
-          </button>
-          <span className="jp-EagerLab-pageInfo">
-            {total === 0
-              ? trans.__('empty')
-              : trans.__(
-                  '%1–%2 of %3',
-                  graph.offset,
-                  graph.offset + graph.count - 1,
-                  total
-                )}
-          </span>
-          <button
-            className="jp-mod-styled jp-EagerLab-next"
-            disabled={page >= last}
-            onClick={() => setPage(page + 1)}
-            aria-label={trans.__('Next values')}
-          >
-            ›
-          </button>
-        </span>
-      </div>
+      <ValuesPager
+        total={total}
+        size={DIFF_PAGE}
+        page={page}
+        setPage={setPage}
+        trans={trans}
+      />
       <table className="jp-EagerLab-diffTable">
         <thead>
           <tr>

@@ -13,6 +13,7 @@ import type { IStats, ITensor, ITensorRow } from '../protocol';
 import { MAX_VALUES } from '../protocol';
 import type { IValuesPage } from '../tokens';
 import { copyText } from './clipboard';
+import { ValuesPager } from './pager';
 import { CompareSection, GraphOnlyDetail } from './compareDetail';
 import { formatNumber, formatValue, unravel } from './format';
 import { shapeText, sourceText } from './table';
@@ -510,7 +511,6 @@ function RawValues(props: {
 }): JSX.Element {
   const { shape, trans } = props;
   const total = shape.reduce((a, b) => a * b, 1);
-  const pages = Math.max(1, Math.ceil(total / RAW_PAGE));
   const [page, setPage] = React.useState(0);
   const [values, setValues] = React.useState<
     | { kind: 'loading' }
@@ -537,37 +537,13 @@ function RawValues(props: {
 
   return (
     <section className="jp-EagerLab-raw" aria-label={trans.__('Values')}>
-      <div className="jp-EagerLab-sectionTitle">
-        {trans.__('Values')}
-        <span className="jp-EagerLab-pager">
-          <button
-            className="jp-mod-styled jp-EagerLab-prev"
-            disabled={page === 0}
-            onClick={() => setPage(page - 1)}
-            aria-label={trans.__('Previous values')}
-          >
-            ‹
-          </button>
-          <span className="jp-EagerLab-pageInfo">
-            {total === 0
-              ? trans.__('empty')
-              : trans.__(
-                  '%1–%2 of %3',
-                  page * RAW_PAGE,
-                  Math.min(total, (page + 1) * RAW_PAGE) - 1,
-                  total
-                )}
-          </span>
-          <button
-            className="jp-mod-styled jp-EagerLab-next"
-            disabled={page >= pages - 1}
-            onClick={() => setPage(page + 1)}
-            aria-label={trans.__('Next values')}
-          >
-            ›
-          </button>
-        </span>
-      </div>
+      <ValuesPager
+        total={total}
+        size={RAW_PAGE}
+        page={page}
+        setPage={setPage}
+        trans={trans}
+      />
       {values.kind === 'error' && (
         <p className="jp-EagerLab-detailHint jp-mod-error">{values.message}</p>
       )}

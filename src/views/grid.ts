@@ -1,0 +1,321 @@
+/**
+ * What the panel's tables share: a header row over JupyterLab's WindowedList of
+ * fixed-height text rows, a grid for screen readers, a keyboard cursor, row
+ * widgets reused in place and pruned far from view. Subclasses say what a row
+ * shows, whether it is selected, and what Enter, Space, arrows and clicks do.
+ */
+import { WindowedList, WindowedListModel } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import { BoxLayout, Widget } from '@lumino/widgets';
+
+/** Row height in pixels; rows never wrap, so estimates are exact. */
+export const ROW_HEIGHT = 24;
+
+export const ROW_CLASS = 'jp-EagerLab-row';
+
+/** One cell of a grid row: `jp-EagerLab-col-<column>`. */
+export function gridCell(role: string, column: string): HTMLElement {
+  const el = document.createElement('div');
+  el.setAttribute('role', role);
+  el.className = `jp-EagerLab-cell jp-EagerLab-col-${column}`;
+  return el;
+}
+
+/** A header row of `columns`: `[text, tooltip]` each. */
+export function gridHeader(
+  columns: ReadonlyArray<readonly [string, string, string]>
+): HTMLElement {
+  const row = document.createElement('div');
+  row.className = 'jp-EagerLab-headerRow';
+  row.setAttribute('role', 'row');
+  row.setAttribute('aria-rowindex', '1');
+  for (const [column, text, title] of columns) {
+    const el = gridCell('columnheader', column);
+    el.textContent = text;
+    el.title = title;
+    row.appendChild(el);
+  }
+  return row;
+}
+
+export abstract class VirtualGrid extends Widget {
+  constructor(options: VirtualGrid.IOptions) {
+    super();
+    this.node.setAttribute('role', 'grid');
+    this.node.setAttribute('aria-label', options.label);
+    this.node.setAttribute('aria-colcount', String(options.columns));
+    const header = new Widget({ node: options.header });
+    this.listModel = new FixedRowsListModel(k => this._renderRow(k));
+    this.list = new WindowedList({ model: this.listModel });
+    this.list.addClass('jp-EagerLab-tableBody');
+    this.list.outerNode.setAttribute('role', 'presentation');
+    this.list.viewportNode.setAttribute('role', 'rowgroup');
+    const layout = new BoxLayout({ direction: 'top-to-bottom', spacing: 0 });
+    BoxLayout.setStretch(header, 0);
+    BoxLayout.setSizeBasis(header, ROW_HEIGHT);
+    BoxLayout.setStretch(this.list, 1);
+    layout.addWidget(header);
+    layout.addWidget(this.list);
+    this.layout = layout;
+  }
+
+  /** Scroll shown row `k` into view and make it the keyboard cursor. */
+  async moveCursor(k: number, focus = true): Promise<void> {
+    const count = this.listModel.widgetCount;
+    if (count === 0) {
+      return;
+    }
+    this.cursor = Math.max(0, Math.min(count - 1, k));
+    this.refreshMarks();
+    await this.list.scrollToItem(this.cursor, 'auto').catch(() => undefined);
+    const w = this._rows.get(this.cursor);
+    this.refreshMarks();
+    if (focus && w && w.isAttached) {
+      w.node.focus({ preventScroll: true });
+    }
+  }
+
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case 'keydown':
+        this._onKeyDown(event as KeyboardEvent);
+        break;
+      case 'click':
+        this._onClick(event as MouseEvent);
+        break;
+    }
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._rows.forEach(w => w.dispose());
+    this._rows.clear();
+    super.dispose();
+  }
+
+  /** Rows shown. */
+  protected abstract get rowCount(): number;
+
+  /** Write row `k`'s cells into `node` (reused: clear what a row may have set). */
+  protected abstract fillRow(node: HTMLElement, k: number): void;
+
+  protected abstract isSelected(k: number): boolean;
+
+  /**
+   * Enter, Space, ArrowLeft/Right (`key`) or a click (`'click'`) on row `k`;
+   * returns whether it did something.
+   */
+  protected abstract activateRow(k: number, key: string, event: Event): boolean;
+
+  /**
+   * Re-fill the rendered rows in place and set the row count (`countOnly`:
+   * rows were only added at the end, the rendered ones are unchanged).
+   */
+  protected refill(countOnly = false): void {
+    const count = this.rowCount;
+    if (!countOnly) {
+      for (const [k, w] of this._rows) {
+        if (k < count) {
+          this._fill(w, k);
+        } else {
+          this._rows.delete(k);
+          w.dispose();
+        }
+      }
+    }
+    this.cursor = Math.min(this.cursor, Math.max(0, count - 1));
+    this.node.setAttribute('aria-rowcount', String(count + 1));
+    if (this.listModel.widgetCount !== count) {
+      this.listModel.widgetCount = count; // triggers an update
+    } else if (!countOnly) {
+      this.list.update();
+    }
+  }
+
+  protected refreshMarks(): void {
+    const count = this.rowCount;
+    for (const [k, w] of this._rows) {
+      if (k < count) {
+        this._mark(w.node, k);
+      }
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.node.addEventListener('keydown', this);
+    this.node.addEventListener('click', this);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.node.removeEventListener('keydown', this);
+    this.node.removeEventListener('click', this);
+    super.onBeforeDetach(msg);
+  }
+
+  protected cursor = 0;
+  protected readonly list: WindowedList;
+  protected readonly listModel: FixedRowsListModel;
+
+  /** The list's factory: reuse the widget already made for position `k`. */
+  private _renderRow(k: number): Widget {
+    let w = this._rows.get(k);
+    if (!w) {
+      w = new Widget({ node: document.createElement('div') });
+      w.node.setAttribute('role', 'row');
+      this._rows.set(k, w);
+      this._fill(w, k);
+      this._prune(k);
+    }
+    return w;
+  }
+
+  /**
+   * Drop widgets far from the rendered window. Only ones not attached and far
+   * from `k` go: the list asks for the whole window before it attaches any.
+   */
+  private _prune(k: number): void {
+    if (this._rows.size < 400) {
+      return;
+    }
+    for (const [j, w] of this._rows) {
+      if (Math.abs(j - k) > 200 && !w.isAttached) {
+        this._rows.delete(j);
+        w.dispose();
+      }
+    }
+  }
+
+  private _fill(w: Widget, k: number): void {
+    const node = w.node;
+    this.fillRow(node, k);
+    node.dataset.viewIndex = String(k);
+    node.setAttribute('aria-rowindex', String(k + 2));
+    this._mark(node, k);
+  }
+
+  private _mark(node: HTMLElement, k: number): void {
+    const selected = this.isSelected(k);
+    node.classList.toggle('jp-mod-selected', selected);
+    node.setAttribute('aria-selected', String(selected));
+    const active = k === this.cursor;
+    node.classList.toggle('jp-mod-active', active);
+    node.tabIndex = active ? 0 : -1;
+  }
+
+  private _onKeyDown(event: KeyboardEvent): void {
+    if (
+      (event.target as HTMLElement).closest('button') &&
+      event.key === 'Enter'
+    ) {
+      return; // a button in a row handles its own Enter
+    }
+    const page = Math.max(
+      1,
+      Math.floor(this.list.node.clientHeight / ROW_HEIGHT) - 1
+    );
+    const moves: Record<string, number> = {
+      ArrowDown: this.cursor + 1,
+      ArrowUp: this.cursor - 1,
+      PageDown: this.cursor + page,
+      PageUp: this.cursor - page,
+      Home: 0,
+      End: this.rowCount - 1
+    };
+    if (event.key in moves) {
+      void this.moveCursor(moves[event.key]);
+    } else if (
+      !['ArrowRight', 'ArrowLeft', 'Enter', ' '].includes(event.key) ||
+      this.cursor >= this.rowCount ||
+      !this.activateRow(this.cursor, event.key, event)
+    ) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }
+
+  private _onClick(event: MouseEvent): void {
+    const rowNode = (event.target as HTMLElement).closest(
+      `.${ROW_CLASS}`
+    ) as HTMLElement | null;
+    if (!rowNode || !this.node.contains(rowNode)) {
+      return;
+    }
+    const k = Number(rowNode.dataset.viewIndex);
+    if (!Number.isInteger(k) || k >= this.rowCount) {
+      return;
+    }
+    // Selecting text in a row must not count as a click on it.
+    if (window.getSelection()?.toString()) {
+      return;
+    }
+    const cursor = this.cursor;
+    this.cursor = k;
+    if (!this.activateRow(k, 'click', event)) {
+      this.cursor = cursor; // an inner button took the click
+      return;
+    }
+    this.refreshMarks();
+    rowNode.focus({ preventScroll: true });
+  }
+
+  private _rows = new Map<number, Widget>();
+}
+
+export namespace VirtualGrid {
+  export interface IOptions {
+    /** The grid's accessible name. */
+    label: string;
+    header: HTMLElement;
+    columns: number;
+  }
+}
+
+/**
+ * The list model: every row is ROW_HEIGHT tall, so geometry is arithmetic.
+ *
+ * WindowedListModel measures rows it has not seen by rendering them: its
+ * private `_getItemMetadata(i)` asks the renderer for every row up to `i`,
+ * and checks every offset up to the last measured row on each call. A jump
+ * to the end of 100,000 rows would create 100,000 row widgets, and each
+ * frame would walk every offset. Rows here never change height, so the
+ * offset of row `i` is `i * ROW_HEIGHT`: the geometry is replaced by O(1)
+ * arithmetic (the private methods when they exist; the public ones always).
+ */
+export class FixedRowsListModel extends WindowedListModel {
+  constructor(render: (k: number) => Widget) {
+    super({ count: 0, overscanCount: 10 });
+    this.widgetRenderer = render;
+    const self = this as unknown as Record<string, unknown>;
+    if (typeof self._getItemMetadata === 'function') {
+      self._getItemMetadata = (index: number): WindowedList.ItemMetadata => ({
+        offset: index * ROW_HEIGHT,
+        size: ROW_HEIGHT,
+        measured: true
+      });
+    }
+    if (typeof self._findNearestItem === 'function') {
+      self._findNearestItem = (offset: number): number =>
+        Math.max(
+          0,
+          Math.min(this.widgetCount - 1, Math.floor(offset / ROW_HEIGHT))
+        );
+    }
+  }
+
+  estimateWidgetSize = (_index: number): number => ROW_HEIGHT;
+
+  widgetRenderer: (index: number) => Widget;
+
+  getEstimatedTotalSize(): number {
+    return this.widgetCount * ROW_HEIGHT;
+  }
+
+  /** Rows are never resized: nothing to record (and no per-row sizers). */
+  setWidgetSize(_sizes: { index: number; size: number }[]): boolean {
+    return false;
+  }
+}
