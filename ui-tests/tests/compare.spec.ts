@@ -14,7 +14,7 @@ import {
   openSidebar,
   rowByName,
   rows,
-  runCell,
+  runCells,
   sidebar,
   stepSelect,
   table
@@ -29,14 +29,12 @@ test.describe('eager vs graph', () => {
   test('--compare: the eager | graph view opens at the first divergence', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.jittered,
       DEMO_CELLS.compare
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     const panel = sidebar(page);
     // The kernel compared the step: the panel switched views by itself.
     const grid = panel.getByRole('grid', { name: 'Eager and graph values' });
@@ -107,13 +105,11 @@ test.describe('eager vs graph', () => {
   test('a recorded step compared on demand, from the panel', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.fit
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     const panel = sidebar(page);
     await expect(stepSelect(page).locator('option:checked')).toContainText(
       'step 2'
@@ -134,13 +130,11 @@ test.describe('eager vs graph', () => {
   test('first NaN at graph speed: the replayed step opens at its origin', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.graphSpeedNan
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     const output = await page.notebook.getCellTextOutput(
       DEMO_CELLS.graphSpeedNan
     );
@@ -174,13 +168,11 @@ test.describe('eager vs graph', () => {
   test('trends: a sparkline per tensor and a chart of the selected one', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.fit
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     await expect(stepSelect(page).locator('option')).toHaveCount(3);
     await expect(table(page)).toHaveClass(/jp-mod-trends/);
     const mean = rowByName(page, 'Mean:0');

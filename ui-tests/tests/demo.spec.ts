@@ -15,6 +15,7 @@ import {
   rowByName,
   rows,
   runCell,
+  runCells,
   sidebar,
   stepSelect
 } from './helpers';
@@ -52,13 +53,11 @@ test.describe('demo notebook', () => {
   test('a train step: gradient names, filter, detail, source link', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.fit
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     // Three steps of the Regressor; look at the last one.
     await expect(stepSelect(page).locator('option')).toHaveCount(3);
     const last = await stepSelect(page)
@@ -112,13 +111,11 @@ test.describe('demo notebook', () => {
   test('when a capture ends, the panel shows its last step', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.fit
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     await expect(stepSelect(page).locator('option')).toHaveCount(3);
     // No step failed or went NaN, so the step worth showing is the last one.
     await expect(stepSelect(page).locator('option:checked')).toContainText(
@@ -129,13 +126,11 @@ test.describe('demo notebook', () => {
   test('a step that goes NaN: header link and badge point at the first NaN', async ({
     page
   }) => {
-    for (const cell of [
+    await runCells(page, [
       DEMO_CELLS.load,
       DEMO_CELLS.modelClass,
       DEMO_CELLS.nan
-    ]) {
-      await runCell(page, cell);
-    }
+    ]);
     // What the kernel says: first_nonfinite() is Log:0.
     const output = await page.notebook.getCellTextOutput(DEMO_CELLS.nan);
     expect(output?.join('')).toContain('Log:0 Log');

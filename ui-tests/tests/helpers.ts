@@ -137,6 +137,16 @@ export async function runCell(
   await page.notebook.runCell(index, true);
 }
 
+/** Run cells one after another, each to its end. */
+export async function runCells(
+  page: IJupyterLabPageFixture,
+  indices: number[]
+): Promise<void> {
+  for (const index of indices) {
+    await runCell(page, index);
+  }
+}
+
 /** Wait until the active notebook's kernel is idle. */
 export async function waitForKernelIdle(
   page: IJupyterLabPageFixture

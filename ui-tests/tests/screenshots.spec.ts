@@ -12,7 +12,8 @@ import {
   detail,
   openDemo,
   openSidebar,
-  rowByName
+  rowByName,
+  runCells
 } from './helpers';
 
 const DOCS = path.resolve(__dirname, '..', '..', 'docs');
@@ -63,14 +64,12 @@ test('the eager | graph view', async ({ page, tmpPath }, testInfo) => {
   await page.sidebar.close('left');
   await openSidebar(page);
   await page.sidebar.setWidth(760, 'right');
-  for (const cell of [
+  await runCells(page, [
     DEMO_CELLS.load,
     DEMO_CELLS.modelClass,
     DEMO_CELLS.jittered,
     DEMO_CELLS.compare
-  ]) {
-    await page.notebook.runCell(cell, true);
-  }
+  ]);
   await expect(compareRowByName(page, 'mul:0')).toHaveAttribute(
     'aria-selected',
     'true'
