@@ -87,25 +87,29 @@ export class DetailView extends ReactWidget {
             trans={this._trans}
           />
         )}
-        {this._renderBody(key)}
-        {tensor && series && series.step.length >= 2 && (
-          <TrendChart
-            name={tensor.row.name ?? ''}
-            series={series}
-            currentStep={sel?.step ?? null}
-            trans={this._trans}
-          />
+        {this._renderBody(
+          key,
+          tensor && series && series.step.length >= 2 ? (
+            <TrendChart
+              name={tensor.row.name ?? ''}
+              series={series}
+              currentStep={sel?.step ?? null}
+              trans={this._trans}
+            />
+          ) : null
         )}
       </>
     );
   }
 
-  private _renderBody(key: string): JSX.Element {
+  /** `trend`: the tensor's chart over the steps, shown below its statistics. */
+  private _renderBody(key: string, trend: JSX.Element | null): JSX.Element {
     const detail = this._model.detail;
     return (
       <DetailBody
         key={key}
         detail={detail}
+        trend={trend}
         trans={this._trans}
         fetchValues={(p, o, c) => this._model.fetchValues(p, o, c)}
         onInsertCode={this._onInsertCode}
@@ -147,6 +151,7 @@ interface IRowLinks {
 function DetailBody(
   props: {
     detail: Detail;
+    trend: JSX.Element | null;
     trans: TranslationBundle;
     fetchValues: FetchValues;
     onInsertCode: (code: string) => void;
@@ -176,6 +181,7 @@ function DetailBody(
       return (
         <TensorDetail
           tensor={detail.tensor}
+          trend={props.trend}
           trans={trans}
           fetchValues={props.fetchValues}
           onInsertCode={props.onInsertCode}
@@ -189,6 +195,7 @@ function DetailBody(
 function TensorDetail(
   props: {
     tensor: ITensor;
+    trend: JSX.Element | null;
     trans: TranslationBundle;
     fetchValues: FetchValues;
     onInsertCode: (code: string) => void;
@@ -286,6 +293,7 @@ function TensorDetail(
         )}
       </dl>
       {tensor.stats && <Stats stats={tensor.stats} trans={trans} />}
+      {props.trend}
       {!row.has_value ? (
         <p className="jp-EagerLab-detailHint">
           {trans.__(

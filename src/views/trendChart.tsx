@@ -28,7 +28,7 @@ export function TrendChart(props: {
   };
   const values = metricValues(series, metric);
   const scale = scaleOf(values);
-  const { segments, xs, ys } = trendSegments(values, WIDTH, HEIGHT, 4);
+  const { segments, xs, ys } = trendSegments(values, WIDTH, HEIGHT, 7);
   const first = series.step[0];
   const last = series.step[series.step.length - 1];
   return (
@@ -75,24 +75,27 @@ export function TrendChart(props: {
           if (y === null && !bad) {
             return null;
           }
+          const current = step === props.currentStep;
+          const at = { x1: xs[k], x2: xs[k], y1: y ?? HEIGHT / 2, y2: y ?? HEIGHT / 2 };
+          // Zero-length round-capped lines with non-scaling strokes stay round
+          // in a chart stretched to the panel's width (circles would not).
           return (
-            <circle
-              key={step}
-              cx={xs[k]}
-              cy={y ?? HEIGHT / 2}
-              r={step === props.currentStep ? 3.5 : 2}
-              className={
-                bad
-                  ? 'jp-EagerLab-trendBad'
-                  : step === props.currentStep
-                    ? 'jp-EagerLab-trendCurrent'
-                    : 'jp-EagerLab-trendPoint'
-              }
-            >
+            <g key={step}>
               <title>{`${trans.__('step %1', step)}: ${
                 values[k] === null ? '—' : formatShort(values[k] as number)
               }`}</title>
-            </circle>
+              {current && <line {...at} className="jp-EagerLab-trendRing" />}
+              <line
+                {...at}
+                className={
+                  bad
+                    ? 'jp-EagerLab-trendBad'
+                    : current
+                      ? 'jp-EagerLab-trendCurrent'
+                      : 'jp-EagerLab-trendPoint'
+                }
+              />
+            </g>
           );
         })}
       </svg>
