@@ -154,3 +154,59 @@ def test_compare_keeps_tensorflows_debugger_logs_out_of_the_cell():
     finally:
         logger.removeHandler(keep)
         logger.setLevel(level)
+
+
+def _halving_step(on_tensor: bool):
+    """A @tf.function step (autograph on) halving its loss under an `if`: on a tensor
+    (autograph makes it a tf.cond, whose branches are function graphs) or on a Python
+    bool (plain Python while tracing: the graph has only the branch taken)."""
+    w = tf.Variable(tf.random.stateless_normal((6, 3), seed=(3, 4)), name="w")
+    opt = keras.optimizers.SGD(0.01)
+    opt.build([w])
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((8, 6), dtype=np.float32))
+    y = tf.constant(rng.random((8, 3), dtype=np.float32))
+    halve = True
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
+            if (loss > 0.0) if on_tensor else halve:
+                loss = loss * 0.5
+            else:
+                loss = loss + 0.1
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return loss
+
+    return step, x, y, [w, *opt.variables]
+
+
+@pytest.mark.parametrize("on_tensor", [True, False], ids=["if_on_tensor", "if_on_python_bool"])
+def test_autograph_if_on_a_tensor_vs_a_python_bool(on_tensor):
+    step, x, y, state = _halving_step(on_tensor)
+    step(x, y)
+    with eager_lab.capture(step) as rec:
+        step(x, y)
+    before = [v.numpy().copy() for v in state]
+    cmp = rec.steps[0].compare()
+    _assert_same(before, [v.numpy().copy() for v in state])
+    assert cmp.first_divergence is None, cmp.first_divergence
+    # The eager `loss * 0.5` has a graph twin with the same value either way.
+    halved = next(r for r in cmp.rows if r.op_type == "Mul" and r.only_in is None
+                  and r.eager.source is not None and "loss * 0.5" in r.eager.source.code)
+    assert halved.max_abs_diff == 0.0
+    if on_tensor:
+        # Inside the tf.cond's true branch; its gradient lives in the branch's gradient
+        # graph, which eager execution never builds: graph-only, with graph values.
+        assert (halved.name, halved.graph) == ("cond/mul:0", "cond_true")
+        branch_grads = [r for r in cmp.rows if r.graph == "cond_true_grad"]
+        assert branch_grads and all(r.only_in == "graph" and r.graph_value is not None
+                                    for r in branch_grads)
+        assert any(r.op_type == "Mul" for r in branch_grads)
+    else:
+        # A Python bool leaves no control flow in the graph: every row is top level.
+        assert (halved.name, halved.graph) == ("mul:0", None)
+        assert not any(r.graph for r in cmp.rows)
+        grad = next(r for r in cmp.rows if r.name == "gradient_tape/mul/Mul:0")
+        assert grad.only_in is None and grad.max_abs_diff == 0.0
