@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .records import Source, Step, TensorRecord
+    from .records import GraphRunError, Source, Step, TensorRecord
     from .session import CaptureError, Recording, capture
     from .summary import Summary
 
@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 last: "Recording | None" = None
 
 __all__ = ["capture", "Recording", "Step", "TensorRecord", "Summary", "Source",
-           "CaptureError", "last", "recordings", "show", "__version__"]
+           "CaptureError", "GraphRunError", "last", "recordings", "show", "__version__"]
 
 # Importing TensorFlow takes seconds. The public names are loaded on first use, so that
 # `python -m eager_lab --version` answers at once and the demo can say "Loading TensorFlow…"
 # and quiet TensorFlow's logs before the import starts.
 _LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session",
          "Step": "records", "TensorRecord": "records", "Source": "records",
+         "GraphRunError": "records",
          "Summary": "summary", "recordings": "events", "show": "widget"}
 
 

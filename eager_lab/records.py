@@ -181,6 +181,35 @@ class Replay:
     why_not: str | None = None
 
 
+class GraphRunError(RuntimeError):
+    """The step runs eagerly but not as a graph: that is the eager-vs-graph difference.
+
+    ``source`` is the line of user code that failed while tracing or running, when the
+    traceback has one; ``__cause__`` is TensorFlow's own error.
+    """
+
+    def __init__(self, index: int, err: BaseException):
+        self.source = _user_source(err)
+        where = f" at {self.source}: {self.source.code}" if self.source else ""
+        # TensorFlow's first sentence says what; the rest is generic advice.
+        text = (str(err).strip().splitlines() or [""])[0]
+        first = text.split(". ")[0][:300]
+        super().__init__(f"cannot compare step {index}: it runs eagerly but not as a graph "
+                         f"({type(err).__name__}{where}): {first}".rstrip(": "))
+
+
+def _user_source(err: BaseException) -> "Source | None":
+    """The innermost frame of user code in ``err``'s traceback."""
+    from .callsite import Frame, is_user_code
+    tb, found = err.__traceback__, None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if is_user_code(code) and "__autograph_generated" not in code.co_filename:
+            found = Frame(code.co_filename, code.co_name, tb.tb_lineno)
+        tb = tb.tb_next
+    return source_of(found)
+
+
 @dataclass
 class Step:
     """One ``train_step`` call: its tensors in execution order."""
@@ -210,6 +239,9 @@ class Step:
         Raises:
           RuntimeError: the state before the step was not kept (``keep_state=False``,
             or dropped by the memory budget).
+          GraphRunError: (a RuntimeError) the step cannot be traced or run as a graph,
+            e.g. ``if loss > 0:`` in a Keras ``train_step`` (no autograph there); the
+            message names the failing line of user code.
         """
         from .compare import DEFAULT_TOLERANCES, build
         from .graph_run import run_step_in_graph
@@ -228,6 +260,8 @@ class Step:
             replay.state.restore()
             run = run_step_in_graph(replay.python_function, replay.specs, replay.args,
                                     replay.kwargs)
+        except Exception as err:  # noqa: BLE001 - the user's step, in graph mode
+            raise GraphRunError(self.index, err) from err
         finally:
             now.restore()
             _restore_python_state(replay.owner, python_state)

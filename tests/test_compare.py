@@ -210,3 +210,48 @@ def test_autograph_if_on_a_tensor_vs_a_python_bool(on_tensor):
         assert not any(r.graph for r in cmp.rows)
         grad = next(r for r in cmp.rows if r.name == "gradient_tape/mul/Mul:0")
         assert grad.only_in is None and grad.max_abs_diff == 0.0
+
+
+class TensorAsBool(keras.Model):
+    """`if loss > 0:` in a Keras train_step: fine eagerly; Keras 3 traces train_step
+    without autograph, so as a graph it cannot run at all."""
+
+    def __init__(self):
+        super().__init__()
+        self.d = keras.layers.Dense(1)
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(self.d(x) - y))
+            if loss > 0.0:  # the line the error names
+                loss = loss * 0.5
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+
+def test_a_step_that_cannot_run_as_a_graph_says_where():
+    import comm
+    from eager_lab.transport import Transport
+    model = TensorAsBool()
+    model.compile(optimizer="sgd", run_eagerly=True)
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    model.train_on_batch(x, y)
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(x, y)
+    before = _variables(model)
+    with pytest.raises(eager_lab.GraphRunError) as err:
+        rec.steps[0].compare()
+    message = str(err.value)
+    assert "runs eagerly but not as a graph" in message
+    assert "OperatorNotAllowedInGraphError" in message
+    assert err.value.source is not None and err.value.source.function == "train_step"
+    assert "if loss > 0.0:" in message
+    assert isinstance(err.value.__cause__, tf.errors.OperatorNotAllowedInGraphError)
+    _assert_same(before, _variables(model))
+    # The panel gets the same reason, as a no_value error (not an eager_lab bug).
+    reply, _ = Transport(comm.get_comm_manager()).answer(
+        {"type": "get_comparison", "request_id": "r", "recording_id": rec.id, "step": 0})
+    assert reply["type"] == "error" and reply["code"] == "no_value", reply
+    assert "if loss > 0.0:" in reply["message"]
