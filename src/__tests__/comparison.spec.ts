@@ -9,7 +9,11 @@ import { ComparisonModel } from '../comparison';
 import { EagerLabModel } from '../model';
 import type { IComparison, IComparisonRow, IStepInfo } from '../protocol';
 import { supports } from '../tokens';
-import { COMPARE_ROW_CLASS, ComparisonTable, diffText } from '../views/compareTable';
+import {
+  COMPARE_ROW_CLASS,
+  ComparisonTable,
+  diffText
+} from '../views/compareTable';
 import {
   Deferred,
   FakeConnection,
@@ -190,10 +194,18 @@ describe('ComparisonModel', () => {
   });
 
   it('needs a kernel that compares', async () => {
-    const old = { kind: 'ready' as const, kernelVersion: '0.0.9', protocolVersion: '1.0.0' };
+    const old = {
+      kind: 'ready' as const,
+      kernelVersion: '0.0.9',
+      protocolVersion: '1.0.0'
+    };
     expect(supports(old, 'comparison')).toBe(false);
-    expect(supports({ ...old, protocolVersion: '1.1.0' }, 'comparison')).toBe(true);
-    expect(supports({ ...READY, capabilities: ['state'] }, 'comparison')).toBe(false);
+    expect(supports({ ...old, protocolVersion: '1.1.0' }, 'comparison')).toBe(
+      true
+    );
+    expect(supports({ ...READY, capabilities: ['state'] }, 'comparison')).toBe(
+      false
+    );
     expect(supports({ kind: 'connecting' }, 'comparison')).toBe(false);
     const { cmp } = await setUp({ compare: 'done' }, old);
     expect(cmp.active).toBe(false);
@@ -210,7 +222,10 @@ describe('ComparisonModel', () => {
     // The kernel pushes the recording again (another step compared): no reopen.
     conn.push({
       type: 'recording',
-      recording: makeRecording(3, [makeStep(0, { compare: 'done' }), makeStep(1, { compare: 'done' })])
+      recording: makeRecording(3, [
+        makeStep(0, { compare: 'done' }),
+        makeStep(1, { compare: 'done' })
+      ])
     });
     await flush();
     expect(cmp.active).toBe(false);
@@ -317,9 +332,16 @@ describe('ComparisonTable', () => {
     const nodes = [0, 1, 2, 3, 4, 5].map(
       k => (table as any)._renderRow(k).node as HTMLElement
     );
-    expect(nodes.every(n => n.classList.contains(COMPARE_ROW_CLASS))).toBe(true);
+    expect(nodes.every(n => n.classList.contains(COMPARE_ROW_CLASS))).toBe(
+      true
+    );
     expect(nodes.map(n => n.classList.contains('jp-mod-diverges'))).toEqual([
-      false, false, false, true, true, false
+      false,
+      false,
+      false,
+      true,
+      true,
+      false
     ]);
     expect(nodes[3].classList.contains('jp-mod-firstDivergence')).toBe(true);
     expect(nodes[4].classList.contains('jp-mod-firstDivergence')).toBe(false);
@@ -338,7 +360,9 @@ describe('ComparisonTable', () => {
     expect(nodes[3].querySelector('.jp-EagerLab-col-graph')!.textContent).toBe(
       'f32[] x=3'
     );
-    expect(nodes[3].querySelector('.jp-EagerLab-col-diff')!.textContent).toBe('0.27');
+    expect(nodes[3].querySelector('.jp-EagerLab-col-diff')!.textContent).toBe(
+      '0.27'
+    );
     expect(nodes[3].getAttribute('aria-selected')).toBe('true');
     expect(nodes[1].querySelector('img')).toBeNull();
     expect(nodes[1].querySelector('.jp-EagerLab-col-name')!.textContent).toBe(
@@ -353,7 +377,11 @@ describe('ComparisonTable', () => {
     Widget.attach(table, document.body);
     const key = (k: string) =>
       table.node.dispatchEvent(
-        new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true })
+        new KeyboardEvent('keydown', {
+          key: k,
+          bubbles: true,
+          cancelable: true
+        })
       );
     key('Home');
     key('ArrowDown');

@@ -151,8 +151,8 @@ export class FakeConnection implements IEagerConnection {
   /** `getValues` calls, and the answer to give them (rejects when unset). */
   valueCalls: Array<{ index: number; offset: number; source: string }> = [];
   valuesHandler:
-    | ((index: number, offset: number, source: string) => IValuesPage)
-    | null = null;
+    ((index: number, offset: number, source: string) => IValuesPage) | null =
+    null;
 
   setState(state: ConnectionState): void {
     this.state = state;

@@ -223,7 +223,10 @@ describe('step selection', () => {
   it('goes to the first NaN once the kernel has checked the shown step', async () => {
     // While capturing, steps are pushed unchecked; the check comes with the end.
     const { model, conn } = await readyModel([makeRow(0)]);
-    conn.steps.set('4:0', [0, 1, 2, 3].map(i => makeRow(i)));
+    conn.steps.set(
+      '4:0',
+      [0, 1, 2, 3].map(i => makeRow(i))
+    );
     const unchecked = makeStep(0, { nonfinite_checked: false });
     conn.push({ type: 'recording', recording: makeRecording(4, [unchecked]) });
     await flush();
@@ -232,7 +235,10 @@ describe('step selection', () => {
     expect(model.selectedTensor).toBeNull();
     const revealed: number[] = [];
     model.revealRequested.connect((_, i) => revealed.push(i));
-    const checked = makeStep(0, { first_nonfinite: 2, nonfinite_checked: true });
+    const checked = makeStep(0, {
+      first_nonfinite: 2,
+      nonfinite_checked: true
+    });
     conn.push({ type: 'recording', recording: makeRecording(4, [checked]) });
     await flush();
     expect(revealed).toEqual([2]);
@@ -249,16 +255,25 @@ describe('step selection', () => {
     // The kernel's order at the end of a capture: status (not capturing), then the
     // recording with its steps checked; the step's rows come after both.
     const { model, conn } = await readyModel([makeRow(0)]);
-    conn.steps.set('4:5', [0, 1, 2, 3].map(i => makeRow(i)));
+    conn.steps.set(
+      '4:5',
+      [0, 1, 2, 3].map(i => makeRow(i))
+    );
     const gate = new Deferred<void>();
     conn.gate = gate;
     conn.push(status({ capturing: true, recording_id: 4, steps_recorded: 1 }));
     const unchecked = makeStep(5, { nonfinite_checked: false });
-    conn.push({ type: 'recording', recording: makeRecording(4, [unchecked], false) });
+    conn.push({
+      type: 'recording',
+      recording: makeRecording(4, [unchecked], false)
+    });
     conn.push(status({ capturing: false, recording_id: 4, steps_recorded: 1 }));
     await flush();
     expect(model.selection).toEqual({ recordingId: 4, step: 5 });
-    const checked = makeStep(5, { first_nonfinite: 3, nonfinite_checked: true });
+    const checked = makeStep(5, {
+      first_nonfinite: 3,
+      nonfinite_checked: true
+    });
     conn.push({ type: 'recording', recording: makeRecording(4, [checked]) });
     conn.gate = null;
     gate.resolve();

@@ -155,7 +155,11 @@ describe('keyboard and mouse on the grid', () => {
       (table as any)._renderRow(k).node as HTMLElement;
     const key = (k: string, target: HTMLElement = table.node) =>
       target.dispatchEvent(
-        new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true })
+        new KeyboardEvent('keydown', {
+          key: k,
+          bubbles: true,
+          cancelable: true
+        })
       );
     return { model, table, node, key, revealed };
   }
@@ -201,9 +205,9 @@ describe('keyboard and mouse on the grid', () => {
     const { model, table, node, revealed } = await attachedTable();
     // The list renders nothing in jsdom (no layout): put the rows in the grid.
     table.node.append(node(1), node(3));
-    node(1).querySelector('.jp-EagerLab-col-op')!.dispatchEvent(
-      new MouseEvent('click', { bubbles: true })
-    );
+    node(1)
+      .querySelector('.jp-EagerLab-col-op')!
+      .dispatchEvent(new MouseEvent('click', { bubbles: true }));
     expect(model.selectedTensor).toBe(1);
     (node(3).querySelector('.jp-EagerLab-source') as HTMLElement).click();
     expect(revealed).toEqual([3]);

@@ -108,7 +108,10 @@ describe('TrendsModel', () => {
     expect(asked()).toBe(2);
     conn.push({
       type: 'recording',
-      recording: makeRecording(3, [0, 1, 2, 3].map(k => makeStep(k)))
+      recording: makeRecording(
+        3,
+        [0, 1, 2, 3].map(k => makeStep(k))
+      )
     });
     await flush();
     expect(asked()).toBe(4);
@@ -119,9 +122,7 @@ describe('TrendsModel', () => {
     const trends = new TrendsModel(model);
     const conn = new FakeConnection();
     conn.state = READY;
-    conn.stateReply = makeState([
-      makeRecording(3, [makeStep(0), makeStep(1)])
-    ]);
+    conn.stateReply = makeState([makeRecording(3, [makeStep(0), makeStep(1)])]);
     conn.handlers.set('get_trends', () =>
       Promise.reject(new Error('recording 3 is not kept'))
     );

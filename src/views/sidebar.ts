@@ -313,7 +313,10 @@ export class EagerLabSidebar extends SidePanel {
         );
         break;
       case 'error':
-        info.textContent = trans.__('Could not compare: %1', state.message);
+        // The kernel's reasons already say "cannot compare step N: …".
+        info.textContent = /^cannot compare/i.test(state.message)
+          ? state.message.charAt(0).toUpperCase() + state.message.slice(1)
+          : trans.__('Could not compare: %1', state.message);
         break;
       case 'loaded': {
         const rows = cmp.rows;

@@ -76,7 +76,12 @@ export function TrendChart(props: {
             return null;
           }
           const current = step === props.currentStep;
-          const at = { x1: xs[k], x2: xs[k], y1: y ?? HEIGHT / 2, y2: y ?? HEIGHT / 2 };
+          const at = {
+            x1: xs[k],
+            x2: xs[k],
+            y1: y ?? HEIGHT / 2,
+            y2: y ?? HEIGHT / 2
+          };
           // Zero-length round-capped lines with non-scaling strokes stay round
           // in a chart stretched to the panel's width (circles would not).
           return (
