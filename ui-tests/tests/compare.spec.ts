@@ -10,6 +10,7 @@ import {
   compareRows,
   detail,
   filterBox,
+  notebookWith,
   openDemo,
   openSidebar,
   rowByName,
@@ -220,4 +221,50 @@ test.describe('eager vs graph', () => {
     );
     expect(await rows(page).count()).toBeGreaterThan(0);
   });
+});
+
+test('a step that runs eagerly but not as a graph: the panel says where', async ({
+  page
+}) => {
+  await openSidebar(page);
+  await notebookWith(page, 'tensor-as-bool.ipynb', [
+    `%load_ext eager_lab
+import numpy as np, tensorflow as tf, keras, eager_lab
+
+class TensorAsBool(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.d = keras.layers.Dense(1)
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(self.d(x) - y))
+            if loss > 0.0:
+                loss = loss * 0.5
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+model = TensorAsBool()
+model.compile(optimizer="sgd", run_eagerly=True)
+x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+model.train_on_batch(x, y)
+with eager_lab.capture(model):
+    model.train_on_batch(x, y)`
+  ]);
+  const panel = sidebar(page);
+  await expect(rows(page).first()).toBeVisible();
+  await panel.locator('.jp-EagerLab-viewCompare').click();
+  const info = panel.locator('.jp-EagerLab-compareInfo');
+  await expect(info).toHaveClass(/jp-mod-error/);
+  await expect(info).toContainText(
+    'Cannot compare step 0: it runs eagerly but not as a graph'
+  );
+  await expect(info).toContainText('OperatorNotAllowedInGraphError');
+  await expect(info).toContainText('in train_step: if loss > 0.0:');
+  // Back to the eager step, which is all there is.
+  await panel.locator('.jp-EagerLab-viewEager').click();
+  await expect(info).toBeHidden();
+  await expect(rows(page).first()).toBeVisible();
 });

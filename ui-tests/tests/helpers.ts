@@ -173,6 +173,13 @@ export async function notebookWith(
       await page.notebook.addCell('code', sources[i]);
     }
   }
+  // Typing into the editor re-indents Python blocks: set each source exactly.
+  await page.evaluate(texts => {
+    const nb = (window as any).jupyterapp.shell.currentWidget.content;
+    texts.forEach((text: string, i: number) =>
+      nb.model.cells.get(i).sharedModel.setSource(text)
+    );
+  }, sources);
   for (let i = 0; i < sources.length; i++) {
     await runCell(page, i);
   }
