@@ -4,7 +4,8 @@ Every recording gets an id and is kept in :data:`recordings` (the latest ``KEEP`
 values only for the newest), so a frontend that connects late can still ask for it
 (``eager_lab.recordings[id]``).
 Listeners (the comm transport) are told when a recording starts, records a step, ends,
-and when one of its steps is compared with the graph. A listener's failure never reaches the training loop.
+and when one of its steps is compared with the graph. A listener's failure never reaches
+the training loop.
 """
 from __future__ import annotations
 

@@ -39,8 +39,19 @@ class GraphRun:
     output: object = None
 
 
+class StepFailedAsGraph(Exception):
+    """Tracing or running the user's step as a graph raised ``__cause__``.
+
+    Only that part is wrapped: a failure reading the debugger's dump back is eager_lab's
+    problem, not a difference between the step's eager and graph modes.
+    """
+
+
 def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
-    """Trace ``python_fn`` (autograph off, as Keras) under tfdbg2, run it on ``args``."""
+    """Trace ``python_fn`` (autograph off, as Keras) under tfdbg2, run it on ``args``.
+
+    Raises :class:`StepFailedAsGraph` when the step itself cannot be traced or run.
+    """
     from tensorflow.python.debug.lib import debug_events_reader
 
     dump = tempfile.mkdtemp(prefix="eager_lab_graph_")
@@ -56,6 +67,8 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
             function = tf.function(python_fn, autograph=False, reduce_retracing=True)
             concrete = function.get_concrete_function(*specs[0], **specs[1])
             output = concrete(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - the user's step failed as a graph
+            raise StepFailedAsGraph(err) from err
         finally:
             tf.debugging.experimental.disable_dump_debug_info()
         run = GraphRun(output=output)

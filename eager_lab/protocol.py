@@ -238,7 +238,8 @@ def nonfinite(step, deadline: float | None = None) -> dict:
 def compare_state(step) -> str:
     """(1.1) ``"done"``: the step was compared (the panel opens its eager | graph view);
     ``"available"``: its starting state is kept, so ``get_comparison`` can run it;
-    ``"unavailable"``: it cannot be compared (state not kept, or the step failed)."""
+    ``"unavailable"``: its starting state was not kept (``keep_state=False``, or dropped
+    by the memory budget)."""
     if getattr(step, "comparison", None) is not None:
         return "done"
     replay = getattr(step, "_replay", None)

@@ -244,7 +244,7 @@ class Step:
             message names the failing line of user code.
         """
         from .compare import DEFAULT_TOLERANCES, build
-        from .graph_run import run_step_in_graph
+        from .graph_run import StepFailedAsGraph, run_step_in_graph
         from .state import snapshot
         from .step_graphs import _python_state, _restore_python_state
 
@@ -260,8 +260,8 @@ class Step:
             replay.state.restore()
             run = run_step_in_graph(replay.python_function, replay.specs, replay.args,
                                     replay.kwargs)
-        except Exception as err:  # noqa: BLE001 - the user's step, in graph mode
-            raise GraphRunError(self.index, err) from err
+        except StepFailedAsGraph as failed:
+            raise GraphRunError(self.index, failed.__cause__) from failed.__cause__
         finally:
             now.restore()
             _restore_python_state(replay.owner, python_state)
