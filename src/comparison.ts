@@ -24,10 +24,11 @@ export class ComparisonModel {
   constructor(main: EagerLabModel) {
     this._main = main;
     main.selectionChanged.connect(this._onSelection, this);
-    main.recordingsChanged.connect(this._onRecordings, this);
+    // A step compared in the kernel (`--compare`) opens in this view by itself.
+    main.recordingsChanged.connect(this._autoOpen, this);
+    main.statusChanged.connect(this._autoOpen, this);
     main.viewChanged.connect(this._onMainView, this);
     main.revealRequested.connect(this._onMainReveal, this);
-    main.statusChanged.connect(this._onRecordings, this);
   }
 
   /** Whether the selected step can be compared (and why not, when not). */
@@ -89,6 +90,11 @@ export class ComparisonModel {
   /** All rows: graph execution order, then eager-only tensors. */
   get rows(): readonly IComparisonRow[] {
     return this._rows;
+  }
+
+  /** How many rows are only in the graph, only in eager, or diverge. */
+  get counts(): { graphOnly: number; eagerOnly: number; diverging: number } {
+    return this._counts;
   }
 
   /** Row `k` of the first tensor whose values differ beyond tolerance. */
@@ -223,11 +229,6 @@ export class ComparisonModel {
     this._autoOpen();
   }
 
-  /** A step compared in the kernel (`--compare`) opens in this view by itself. */
-  private _onRecordings(): void {
-    this._autoOpen();
-  }
-
   private _autoOpen(): void {
     if (
       !this.active &&
@@ -310,11 +311,16 @@ export class ComparisonModel {
     this._rows = rows;
     this._firstDivergence = first;
     this._byEager = new Map();
+    const counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
     rows.forEach((r, k) => {
       if (r.eager_index !== null && !this._byEager.has(r.eager_index)) {
         this._byEager.set(r.eager_index, k);
       }
+      counts.graphOnly += r.only_in === 'graph' ? 1 : 0;
+      counts.eagerOnly += r.only_in === 'eager' ? 1 : 0;
+      counts.diverging += r.diverges ? 1 : 0;
     });
+    this._counts = counts;
     this._invalidate();
     this._setState({ kind: 'loaded' });
     // Open where the trouble is: the first divergence, else the selected tensor.
@@ -332,6 +338,7 @@ export class ComparisonModel {
     ++this._generation;
     this._rows = [];
     this._byEager = new Map();
+    this._counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
     this._firstDivergence = null;
     this._selected = null;
     this._invalidate();
@@ -370,6 +377,7 @@ export class ComparisonModel {
 
   private _byEager = new Map<number, number>();
   private _changed = new Signal<this, void>(this);
+  private _counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
   private _filter = '';
   private _firstDivergence: number | null = null;
   private _generation = 0;

@@ -142,20 +142,20 @@ export namespace DetailView {
   }
 }
 
-interface IRowLinks {
+/** What the detail of a loaded tensor needs besides the tensor. */
+interface ITensorDetailProps {
+  /** The tensor's chart over the steps, shown below its statistics. */
+  trend: JSX.Element | null;
+  trans: TranslationBundle;
+  fetchValues: FetchValues;
+  onInsertCode: (code: string) => void;
   /** Go to row `i` of the step (select it, scroll to it). */
   onReveal: (i: number) => void;
   rowLabel: (i: number) => string;
 }
 
 function DetailBody(
-  props: {
-    detail: Detail;
-    trend: JSX.Element | null;
-    trans: TranslationBundle;
-    fetchValues: FetchValues;
-    onInsertCode: (code: string) => void;
-  } & IRowLinks
+  props: { detail: Detail } & ITensorDetailProps
 ): JSX.Element {
   const { detail, trans } = props;
   switch (detail.kind) {
@@ -178,28 +178,12 @@ function DetailBody(
         </p>
       );
     case 'loaded':
-      return (
-        <TensorDetail
-          tensor={detail.tensor}
-          trend={props.trend}
-          trans={trans}
-          fetchValues={props.fetchValues}
-          onInsertCode={props.onInsertCode}
-          onReveal={props.onReveal}
-          rowLabel={props.rowLabel}
-        />
-      );
+      return <TensorDetail {...props} tensor={detail.tensor} />;
   }
 }
 
 function TensorDetail(
-  props: {
-    tensor: ITensor;
-    trend: JSX.Element | null;
-    trans: TranslationBundle;
-    fetchValues: FetchValues;
-    onInsertCode: (code: string) => void;
-  } & IRowLinks
+  props: { tensor: ITensor } & ITensorDetailProps
 ): JSX.Element {
   const { tensor, trans } = props;
   const row = tensor.row;

@@ -320,9 +320,7 @@ export class EagerLabSidebar extends SidePanel {
         break;
       case 'loaded': {
         const rows = cmp.rows;
-        const graphOnly = rows.filter(r => r.only_in === 'graph').length;
-        const eagerOnly = rows.filter(r => r.only_in === 'eager').length;
-        const diverging = rows.filter(r => r.diverges).length;
+        const { graphOnly, eagerOnly, diverging } = cmp.counts;
         const first =
           cmp.firstDivergence !== null ? rows[cmp.firstDivergence] : null;
         let text = trans.__(
