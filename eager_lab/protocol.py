@@ -15,7 +15,7 @@ import math
 import time
 from dataclasses import dataclass
 
-PROTOCOL_VERSION = "1.1.0"
+PROTOCOL_VERSION = "1.2.0"
 TARGET = "eager_lab"
 CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
 #: Rows per ``tensors`` message; a larger ``limit`` is clamped (IOPub rate limits).
@@ -181,7 +181,7 @@ def source_json(source) -> dict | None:
     if source is None:
         return None
     return {"file": source.file, "line": source.line, "function": source.function,
-            "cell": source.cell}
+            "cell": source.cell, "cell_id": getattr(source, "cell_id", None)}
 
 
 def row(rec) -> dict:
@@ -193,6 +193,7 @@ def row(rec) -> dict:
         "shape": list(rec.shape) if rec.shape is not None else None, "dtype": rec.dtype,
         "summary": summary_text(rec), "nan": summary.nan, "inf": summary.inf,
         "source": source_json(rec.source), "error": rec.error, "has_value": rec.has_value,
+        "why_no_value": rec.why_no_value,
     }
 
 
@@ -256,7 +257,7 @@ def step_digest(step, deadline: float | None = None) -> dict:
 
 def recording_digest(recording, steps: list[dict]) -> dict:
     return {"id": recording.id, "label": recording.label, "finished": bool(recording.finished),
-            "steps": steps}
+            "kept": bool(getattr(recording, "kept", False)), "steps": steps}
 
 
 def status(recording, capturing: bool | None = None) -> dict:

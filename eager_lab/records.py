@@ -16,12 +16,18 @@ from .summary import Summary, summarize
 
 @dataclass(frozen=True)
 class Source:
-    """Where user code created a tensor. ``cell`` is the notebook execution count, if any."""
+    """Where user code created a tensor.
+
+    ``cell`` is the notebook execution count and ``cell_id`` the notebook cell's id (the
+    frontend's ``cell.model.id``, which ipykernel receives with each execution): the id
+    finds the cell after re-runs, restarts and reloads, where counts repeat.
+    """
 
     file: str
     line: int
     function: str
     cell: int | None = None
+    cell_id: str | None = None
 
     @property
     def code(self) -> str:
@@ -33,7 +39,7 @@ class Source:
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "function": self.function,
-                "cell": self.cell, "code": self.code}
+                "cell": self.cell, "cell_id": self.cell_id, "code": self.code}
 
 
 def _cell_number(filename: str) -> int | None:
@@ -63,7 +69,8 @@ class TensorRecord:
 
     __slots__ = ("index", "op_index", "op_type", "op_name", "slot", "name", "graph",
                  "unnamed_reason", "shape", "dtype", "nbytes", "_tensor", "_value",
-                 "_summary", "_stack", "_fallback_source", "_source", "error", "inputs")
+                 "_summary", "_stack", "_fallback_source", "_source", "error", "inputs",
+                 "_gone")
 
     def __init__(self, index, op_index, op_type, slot, tensor, stack, fallback_source):
         self.index = index
@@ -90,6 +97,7 @@ class TensorRecord:
         self._stack = stack
         self._fallback_source = fallback_source
         self._source = False
+        self._gone: str | None = None    # a key of VALUE_GONE once the value is freed
 
     # -- naming --------------------------------------------------------------------
     @property
@@ -110,11 +118,30 @@ class TensorRecord:
     def has_value(self) -> bool:
         return self._tensor is not None or self._value is not None
 
-    def drop_value(self) -> None:
-        """Free the value (the summary is computed first, so it stays)."""
+    def drop_value(self, why: str = "memory_budget") -> None:
+        """Free the value (the summary is computed first, so it stays).
+
+        ``why`` is a key of :data:`VALUE_GONE`; :attr:`why_no_value` says it in words.
+        """
+        if not self.has_value:
+            return
         self.summary  # noqa: B018 - computed while the value still exists
         self._tensor = None
         self._value = None
+        self._gone = why
+
+    @property
+    def why_no_value(self) -> str | None:
+        """Why :attr:`value` is None, in words; None while the value is held."""
+        if self._gone is not None:
+            return VALUE_GONE[self._gone]
+        if self._tensor is not None or self._value is not None:
+            return None
+        if self.error is not None and self.shape is None:
+            return "the op raised before producing this output"
+        if self.dtype in ("resource", "variant", "string"):
+            return f"it has no numeric value (dtype {self.dtype})"
+        return "its value could not be read back from the device"
 
     @property
     def summary(self) -> Summary:
@@ -144,6 +171,17 @@ class TensorRecord:
             "source": self.source.to_json() if self.source else None,
             "error": self.error, "has_value": self.has_value, "inputs": list(self.inputs),
         }
+
+
+#: Why a value was freed, by the key ``TensorRecord.drop_value`` got.
+VALUE_GONE = {
+    "memory_budget": ("dropped by the memory budget to make room for newer steps "
+                      "(capture(..., memory_budget=...) sets it); the summary is kept"),
+    "newer_recording": ("released when a newer recording needed the memory budget "
+                        "(call rec.keep() on a recording to keep its values); the summary "
+                        "is kept"),
+    "released": "released by rec.release(); the summary is kept",
+}
 
 
 def _to_numpy(tensor) -> np.ndarray | None:

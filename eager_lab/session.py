@@ -70,6 +70,26 @@ class Recording:
         #: steps="first_nonfinite": index of the step that went NaN/Inf (replayed, recorded)
         self.stopped_at: int | None = None
         self._guard = None
+        #: ``keep()`` was called: a newer recording never releases this one's values.
+        self.kept = False
+
+    def keep(self) -> "Recording":
+        """Keep this recording's values when a newer recording starts.
+
+        By default a new capture releases the values of older recordings (their summaries
+        stay) so that every recording together stays within the memory budget. Kept values
+        still count against that budget: a newer capture then holds fewer of its own.
+        Returns the recording, so ``rec = eager_lab.capture(m).keep()`` works too.
+        """
+        self.kept = True
+        return self
+
+    def release(self) -> None:
+        """Free every value this recording holds now (summaries stay)."""
+        self.kept = False
+        for step in self.steps:
+            for tensor in step.tensors:
+                tensor.drop_value("released")
 
     @property
     def label(self) -> str:
