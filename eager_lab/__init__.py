@@ -10,19 +10,19 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .records import GraphRunError, Source, Step, TensorRecord
-    from .session import CaptureError, Recording, capture
+    from .session import CaptureError, EagerLabWarning, Recording, capture
     from .summary import Summary
 
 #: The most recent recording (set when a ``capture()`` block or ``%%eager_debug`` ends).
 last: "Recording | None" = None
 
 __all__ = ["capture", "Recording", "Step", "TensorRecord", "Summary", "Source",
-           "CaptureError", "GraphRunError", "last", "recordings", "show", "__version__"]
+           "CaptureError", "EagerLabWarning", "GraphRunError", "last", "recordings", "show", "__version__"]
 
 # Importing TensorFlow takes seconds. The public names are loaded on first use, so that
 # `python -m eager_lab --version` answers at once and the demo can say "Loading TensorFlow…"
 # and quiet TensorFlow's logs before the import starts.
-_LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session",
+_LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session", "EagerLabWarning": "session",
          "Step": "records", "TensorRecord": "records", "Source": "records",
          "GraphRunError": "records",
          "Summary": "summary", "recordings": "events", "show": "widget"}

@@ -32,6 +32,7 @@ class CompareRow:
     max_rel_diff: float | None = None
     diverges: bool = False
     why: str | None = None       # why values could not be compared
+    in_graph: bool = True        # False: an eager tensor the graph run did not execute
 
     @property
     def eager_value(self):
@@ -41,7 +42,7 @@ class CompareRow:
     def only_in(self) -> str | None:
         if self.eager is None:
             return "graph"
-        if self.graph_value is None:
+        if not self.in_graph:
             return "eager"
         return None
 
@@ -58,6 +59,20 @@ class Comparison:
 
     rows: list[CompareRow] = field(default_factory=list)
     tolerances: dict = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of graph values held (they count against the recording's memory budget)."""
+        return sum(r.graph_value.nbytes for r in self.rows if r.graph_value is not None)
+
+    def drop_values(self) -> int:
+        """Free the graph values (differences stay); returns the bytes freed."""
+        freed = self.nbytes
+        for r in self.rows:
+            if r.graph_value is not None:
+                r.graph_value = None
+                r.why = r.why or "graph value dropped by the memory budget (differences kept)"
+        return freed
 
     @property
     def first_divergence(self) -> CompareRow | None:
@@ -123,13 +138,13 @@ def build(step, graph_run, tolerances: dict) -> Comparison:
         if twin is not None:
             used.add(id(twin))
             if twin.value is None:
-                row.why = "eager value dropped by the memory budget"
+                row.why = f"eager value not compared: {twin.why_no_value}"
             else:
                 row.max_abs_diff, row.max_rel_diff, row.diverges = diff(
                     twin.value, g.value, twin.dtype, tolerances)
         rows.append(row)
     for t in step.tensors:
         if id(t) not in used and t.error is None:
-            rows.append(CompareRow(t.name, t.graph, t.op_type, t,
+            rows.append(CompareRow(t.name, t.graph, t.op_type, t, in_graph=False,
                                    why=t.unnamed_reason or "not executed in the graph run"))
     return Comparison(rows, tolerances)

@@ -10,6 +10,7 @@ the training loop.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Callable
 
 KEEP = 5
@@ -18,28 +19,38 @@ KEEP = 5
 recordings: dict = {}
 _listeners: list[Callable] = []
 _next_id = 1
+_lock = threading.RLock()   # captures in several threads register concurrently
 _log = logging.getLogger("eager_lab")
 
 
 def register(recording) -> int:
-    """Give ``recording`` an id and keep it (dropping the oldest beyond ``KEEP``)."""
+    """Give ``recording`` an id and keep it (dropping the oldest beyond ``KEEP``).
+
+    All recordings share one memory budget, the newest one's: older recordings that are
+    finished and not kept (``rec.keep()``) release their values (summaries stay), and the
+    values of kept ones count against the new recording's budget.
+    """
     global _next_id
     from .transport import ensure_transport  # a capture in a kernel: reach an open panel
     ensure_transport()                       # (once; never raises; no-op outside a kernel)
-    if getattr(recording, "id", None) is None:
-        recording.id = _next_id
-        _next_id += 1
-    # Older recordings keep their summaries but give their values back: the memory budget
-    # is per recording, and only the newest one's values are worth keeping.
-    for older in recordings.values():
-        if older is not recording:
-            for step in older.steps:
-                for tensor in step.tensors:
-                    if tensor.has_value:
-                        tensor.drop_value()
-    recordings[recording.id] = recording
-    while len(recordings) > KEEP:
-        del recordings[next(iter(recordings))]
+    with _lock:
+        if getattr(recording, "id", None) is None:
+            recording.id = _next_id
+            _next_id += 1
+        reserved = 0
+        for older in list(recordings.values()):
+            if older is recording or not older.finished:
+                continue   # a capture running in another thread keeps its own values
+            if older.kept:
+                reserved += older._budget.held
+            else:
+                older._budget.release_all("newer_recording")
+        recording._budget.reserved = reserved
+        recordings[recording.id] = recording
+        # Forget the oldest beyond KEEP (a kept recording is kept here too).
+        forgettable = [k for k, r in recordings.items() if not r.kept and r is not recording]
+        for key in forgettable[:max(0, len(recordings) - KEEP)]:
+            recordings.pop(key)._budget.release_all("newer_recording")
     return recording.id
 
 
@@ -65,4 +76,6 @@ def emit(event: str, recording, step=None) -> None:
 
 def recording_of(step):
     """The kept recording holding ``step``, or None."""
-    return next((r for r in recordings.values() if any(s is step for s in r.steps)), None)
+    with _lock:
+        kept = list(recordings.values())
+    return next((r for r in kept if any(s is step for s in r.steps)), None)

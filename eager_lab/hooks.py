@@ -7,6 +7,7 @@ what was there.
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from typing import TYPE_CHECKING
 
@@ -60,12 +61,22 @@ def _hooks_for(target, recording: "Recording"):
 _model_graphs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+# Models being captured now (id -> thread name): a model's hooks are process-wide.
+_capturing: dict = {}
+_capturing_lock = threading.Lock()
+
+
 class _ModelHooks:
     """Intercepts ``model.train_step`` while capturing; restores everything on exit."""
 
     _MISSING = object()
 
     def __init__(self, model, recording: "Recording"):
+        if getattr(model, "optimizer", None) is None:
+            raise CaptureError(
+                f"{type(model).__name__} is not compiled: call model.compile(optimizer=...) "
+                "before capturing it (eager_lab records the train step that fit and "
+                "train_on_batch run, which needs the compiled optimizer)")
         self.model = model
         self.recording = recording
         self.element_spec = None
@@ -98,6 +109,14 @@ class _ModelHooks:
 
     def install(self) -> None:
         model = self.model
+        with _capturing_lock:
+            other = _capturing.get(id(model))
+            if other is not None:
+                raise RuntimeError(
+                    f"this {type(model).__name__} is already being captured in thread "
+                    f"{other!r}; one model can be captured by one thread at a time")
+            _capturing[id(model)] = threading.current_thread().name
+        self.claimed = True
         self.saved = {
             "train_step": vars(model).get("train_step", self._MISSING),
             "_run_eagerly": model._run_eagerly,
@@ -129,7 +148,15 @@ class _ModelHooks:
         model.train_function = train_function
 
     def restore(self) -> None:
-        model, saved = self.model, self.saved
+        """Undo :meth:`install`, also one that failed half-way."""
+        if getattr(self, "claimed", False):
+            with _capturing_lock:
+                _capturing.pop(id(self.model), None)
+            self.claimed = False
+        saved = getattr(self, "saved", None)
+        if saved is None:
+            return
+        model = self.model
         if saved["train_step"] is self._MISSING:
             vars(model).pop("train_step", None)
         else:
@@ -137,6 +164,7 @@ class _ModelHooks:
         model._run_eagerly = saved["_run_eagerly"]
         model._jit_compile = saved["_jit_compile"]
         model.train_function = saved["train_function"]
+        self.saved = None
 
 
 class _FunctionHooks:
@@ -147,6 +175,8 @@ class _FunctionHooks:
         self.recording = recording
         self.is_tf_function = _tf_private.is_tf_function(fn)
         python_fn = _tf_private.get_python_function(fn) if self.is_tf_function else fn
+        if self.is_tf_function:   # another thread's capture may have routed it already
+            python_fn = _routes.original(fn, python_fn)
         self.python_fn = python_fn
         signature = getattr(fn, "input_signature", None) if self.is_tf_function else None
         autograph = self.is_tf_function and _tf_private.tf_function_autograph(fn)
@@ -163,18 +193,79 @@ class _FunctionHooks:
         return list(concrete.variables) if concrete is not None else []
 
     def install(self) -> None:
-        self.saved_eager = tf.config.functions_run_eagerly()
         if self.is_tf_function:
-            hooks = self
-
-            @functools.wraps(self.python_fn)
-            def captured(*args, **kwargs):
-                return hooks.call(args, kwargs)
-
-            _tf_private.set_python_function(self.fn, captured)
-            tf.config.run_functions_eagerly(True)
+            _routes.add(self.fn, self.python_fn, self)
 
     def restore(self) -> None:
         if self.is_tf_function:
-            _tf_private.set_python_function(self.fn, self.python_fn)
-            tf.config.run_functions_eagerly(self.saved_eager)
+            _routes.remove(self.fn, self)
+
+
+class _Routes:
+    """Which capture each thread's calls of a ``tf.function`` go to.
+
+    The Python function behind a ``tf.function`` and ``tf.config.run_functions_eagerly``
+    are process-wide, but captures are per thread: while any capture of ``fn`` is active,
+    ``fn`` calls a router that sends each call to the capture of the calling thread, or
+    to the original function in threads that capture nothing. Functions run eagerly while
+    any capture of a tf.function is active, and as before once the last one ends.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._routes: dict = {}          # id(fn) -> (fn, original, {thread id: hooks})
+        self._eager_users = 0
+        self._eager_before = False
+
+    def original(self, fn, python_fn):
+        with self._lock:
+            route = self._routes.get(id(fn))
+            return route[1] if route is not None else python_fn
+
+    def add(self, fn, original, hooks) -> None:
+        thread = threading.get_ident()
+        with self._lock:
+            route = self._routes.get(id(fn))
+            if route is None:
+                route = self._routes[id(fn)] = (fn, original, {})
+                _tf_private.set_python_function(fn, _router(route))
+            if thread in route[2]:
+                raise RuntimeError(f"{getattr(fn, '__name__', fn)!r} is already captured in "
+                                   "this thread")
+            route[2][thread] = hooks
+            if self._eager_users == 0:
+                self._eager_before = tf.config.functions_run_eagerly()
+                tf.config.run_functions_eagerly(True)
+            self._eager_users += 1
+
+    def remove(self, fn, hooks) -> None:
+        with self._lock:
+            route = self._routes.get(id(fn))
+            if route is None:
+                return
+            by_thread = route[2]
+            for thread, h in list(by_thread.items()):
+                if h is hooks:
+                    del by_thread[thread]
+                    self._eager_users -= 1
+            if not by_thread:
+                _tf_private.set_python_function(fn, route[1])
+                del self._routes[id(fn)]
+            if self._eager_users == 0:
+                tf.config.run_functions_eagerly(self._eager_before)
+
+
+def _router(route):
+    fn, original, by_thread = route
+
+    @functools.wraps(original)
+    def routed(*args, **kwargs):
+        hooks = by_thread.get(threading.get_ident())
+        if hooks is None:
+            return original(*args, **kwargs)
+        return hooks.call(args, kwargs)
+
+    return routed
+
+
+_routes = _Routes()

@@ -227,9 +227,14 @@ def match(eager_ops: list[EagerOp], index: GraphIndex) -> list[Match]:
     return results  # type: ignore[return-value]
 
 
-def graph_only(index: GraphIndex, eager_ops: list[EagerOp]) -> list[tuple[NamedOp, str]]:
-    """Non-trivial graph ops whose call site never ran eagerly, each with the reason."""
-    seen = {(canonical(op.stack), op.op_type) for op in eager_ops}
+def eager_sites(eager_ops: list[EagerOp]) -> frozenset:
+    """The (call site, op type) pairs a step ran eagerly: all :func:`graph_only` needs."""
+    return frozenset((canonical(op.stack), op.op_type) for op in eager_ops)
+
+
+def graph_only(index: GraphIndex, seen: frozenset) -> list[tuple[NamedOp, str]]:
+    """Non-trivial graph ops whose call site never ran eagerly (``seen``: :func:`eager_sites`),
+    each with the reason."""
     out = []
     for op in index.ops:
         if op.op_type in TRIVIAL_OPS or (op.call_site, op.op_type) in seen:

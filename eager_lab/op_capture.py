@@ -9,6 +9,7 @@ once per step, after the step.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import NamedTuple
 
@@ -55,6 +56,15 @@ class OpCapture:
         if self._registered:
             _tf_private.remove_op_callback(self.callback)
             self._registered = False
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Ops run inside are not recorded (eager_lab's own reads during a step)."""
+        recording, self.recording = self.recording, False
+        try:
+            yield
+        finally:
+            self.recording = recording
 
     def take_eager_ops(self) -> list[EagerOp]:
         ops, self.eager_ops = self.eager_ops, []

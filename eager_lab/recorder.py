@@ -1,6 +1,7 @@
 """Recorder policies: which steps to record, and how many values to keep."""
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable, Iterable
 
 
@@ -10,6 +11,7 @@ class StepSelector:
     def __init__(self, steps: "str | int | Iterable[int] | Callable[[int], bool]"):
         # "first_nonfinite": no step is recorded up front; steps run as graphs, watched,
         # and the first one producing NaN/Inf is replayed eagerly and recorded.
+        self.spec = steps
         self.first_nonfinite = steps == "first_nonfinite"
         if self.first_nonfinite:
             self._test = lambda i: False
@@ -40,33 +42,101 @@ class StepSelector:
 
 
 class ValueBudget:
-    """Keeps tensor values (and saved pre-step states) of the newest steps within
-    ``limit`` bytes; drops older ones.
+    """Keeps the values of one recording within ``limit`` bytes, newest first.
 
-    Summaries are computed before a value is dropped, so they survive.
+    What a step holds: its tensors' values, and (for ``compare()``) the variable state saved
+    before it and its input batch. Admitting a step costs O(its size): the budget keeps a
+    running total and a queue of the steps that still hold something, oldest first, and
+    frees from the front of the queue (the oldest step's saved state first, then its
+    tensors in execution order) until the total fits. A dropped value is freed for real:
+    nothing else of eager_lab keeps a reference to it. Summaries are computed before a
+    value is dropped, so they survive.
+
+    ``reserved`` bytes are held by older recordings the user kept (``rec.keep()``): they
+    count against this recording's limit.
     """
 
     def __init__(self, limit: int | None):
-        if limit is not None and limit < 0:
-            raise ValueError(f"memory_budget must be >= 0 bytes or None; got {limit}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 0):
+            raise ValueError(f"memory_budget must be an int >= 0 (bytes) or None; got {limit!r}")
         self.limit = limit
+        self.reserved = 0
+        self.held = 0
+        self.expected = 0              # bytes the last step held when it was admitted
+        self._queue: deque = deque()   # [step, next tensor position to drop]
 
-    def admit(self, newest, steps) -> None:
+    def admit(self, step) -> None:
+        """Count ``step``'s values, then free the oldest ones beyond the limit."""
+        size = step.nbytes_held + _replay_nbytes(step)
+        self.held += size
+        self.expected = size
+        self._queue.append([step, 0])
+        self._fit()
+
+    def make_room(self) -> None:
+        """Before a step: free what the next step will need (as much as the last one took).
+
+        A step's outputs are all alive until it ends; making room first keeps the memory
+        held at any moment, not only between steps, near the limit.
+        """
+        self._fit(self.expected)
+
+    def replace(self, step, previous, comparison) -> None:
+        """``step`` got a new comparison: count its graph values instead of ``previous``'s."""
+        if previous is not None and previous is not comparison:
+            self.held -= previous.drop_values()
+        if any(entry[0] is step for entry in self._queue):
+            self.held += comparison.nbytes
+            self._fit()
+        else:   # the step's values are gone already: its comparison keeps none either
+            comparison.drop_values()
+
+    def _fit(self, incoming: int = 0) -> None:
         if self.limit is None:
             return
-        held = 0
-        for step in reversed(steps):
-            replay = getattr(step, "_replay", None)
-            if replay is not None and replay.state is not None:
-                if held + replay.state.nbytes <= self.limit:
-                    held += replay.state.nbytes
-                else:
-                    replay.state = None
-                    replay.why_not = "the state before this step was dropped by the memory budget"
-            for t in reversed(step.tensors):
-                if not t.has_value:
-                    continue
-                if held + t.nbytes <= self.limit:
-                    held += t.nbytes
-                else:
-                    t.drop_value()
+        room = max(0, self.limit - self.reserved - incoming)
+        queue = self._queue
+        while self.held > room and queue:
+            entry = queue[0]
+            step = entry[0]
+            self.held -= _drop_replay(step, "the state before this step was dropped by the "
+                                      "memory budget")
+            self.held -= _drop_comparison(step)
+            tensors = step.tensors
+            position = entry[1]
+            while self.held > room and position < len(tensors):
+                t = tensors[position]
+                position += 1
+                if t.has_value:
+                    self.held -= t.nbytes
+                    t.drop_value("memory_budget")
+            entry[1] = position
+            if position >= len(tensors):
+                queue.popleft()
+
+    def release_all(self, why: str) -> None:
+        """Free everything this recording holds (``why``: a key of records.VALUE_GONE)."""
+        while self._queue:
+            step = self._queue.popleft()[0]
+            _drop_replay(step, "the state before this step was released for a newer recording")
+            _drop_comparison(step)
+            for t in step.tensors:
+                t.drop_value(why)
+        self.held = 0
+
+
+def _replay_nbytes(step) -> int:
+    replay = getattr(step, "_replay", None)
+    return replay.nbytes if replay is not None else 0
+
+
+def _drop_replay(step, why: str) -> int:
+    replay = getattr(step, "_replay", None)
+    return replay.drop(why) if replay is not None else 0
+
+
+def _drop_comparison(step) -> int:
+    comparison = getattr(step, "comparison", None)
+    drop = getattr(comparison, "drop_values", None)
+    return drop() if drop is not None else 0

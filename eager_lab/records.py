@@ -87,7 +87,9 @@ class TensorRecord:
             self.shape = tuple(tensor.shape)
             dtype = tensor.dtype
             self.dtype = dtype.name
-            self.nbytes = math.prod(self.shape) * dtype.size
+            # Handles (variables, datasets) are owned elsewhere: no value of ours to count.
+            self.nbytes = 0 if self.dtype in ("resource", "variant") else \
+                math.prod(self.shape) * dtype.size
         else:
             self.shape = self.dtype = None
             self.nbytes = 0
@@ -218,6 +220,34 @@ class Replay:
     owner: object = None     # the model, whose plain Python attributes a trace may change
     why_not: str | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes this replay keeps alive: the saved state and the input batch."""
+        if self.state is None:
+            return 0
+        return self.state.nbytes + _nbytes_of((self.args, self.kwargs))
+
+    def drop(self, why: str) -> int:
+        """Free the state and the inputs (the step can no longer be compared); bytes freed."""
+        freed = self.nbytes
+        if self.state is not None:
+            self.state = None
+            self.why_not = why
+        self.args, self.kwargs = (), {}
+        return freed
+
+
+def _nbytes_of(structure) -> int:
+    import tensorflow as tf
+    total = 0
+    for leaf in tf.nest.flatten(structure):
+        size = getattr(leaf, "nbytes", None)
+        if isinstance(size, int):
+            total += size
+        elif isinstance(leaf, tf.Tensor) and leaf.shape.is_fully_defined():
+            total += leaf.shape.num_elements() * leaf.dtype.size
+    return total
+
 
 class GraphRunError(RuntimeError):
     """The step runs eagerly but not as a graph: that is the eager-vs-graph difference.
@@ -283,7 +313,7 @@ class Step:
         """
         from .compare import DEFAULT_TOLERANCES, build
         from .graph_run import StepFailedAsGraph, run_step_in_graph
-        from .state import snapshot
+        from .state import model_variables, snapshot
         from .step_graphs import _python_state, _restore_python_state
 
         replay = self._replay
@@ -292,6 +322,16 @@ class Step:
                    "the state before this step was not kept (capture(..., keep_state=True) "
                    "keeps it within memory_budget, newest steps first)")
             raise RuntimeError(f"cannot compare step {self.index}: {why}")
+        # Everything the replay may write is put back afterwards: the saved variables and
+        # any the model holds now (created by later steps).
+        current = model_variables(replay.owner) if replay.owner is not None else []
+        missing = replay.state.covers(current)
+        if missing:
+            names = ", ".join(getattr(v, "path", None) or v.name for v in missing[:3])
+            raise RuntimeError(
+                f"cannot compare step {self.index}: the model has variables its saved state "
+                f"does not hold ({names}{', …' if len(missing) > 3 else ''}): they were "
+                "created after this step, so replaying it would read their later values")
         now = snapshot(replay.state.variables)
         python_state = _python_state(replay.owner)
         try:
@@ -303,12 +343,15 @@ class Step:
         finally:
             now.restore()
             _restore_python_state(replay.owner, python_state)
-        self.comparison = build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
+        comparison = build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
         from . import events
         owner = events.recording_of(self)
+        previous, self.comparison = self.comparison, comparison
+        if owner is not None:  # its graph values count against the recording's budget
+            owner._budget.replace(self, previous, comparison)
         if owner is not None:  # an open panel switches this step to its eager | graph view
             events.emit("compared", owner, self)
-        return self.comparison
+        return comparison
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:

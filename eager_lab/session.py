@@ -6,26 +6,37 @@ they were, and nothing of eager_lab stays registered with TensorFlow.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
+import warnings
 from typing import Callable, Iterable
 
 from . import events
 from .callsite import caller_user_frame
 from .hooks import CaptureError, _FunctionHooks, _hooks_for
-from .naming import graph_only, match
+from .naming import eager_sites, graph_only, match
 from .op_capture import EagerOp, OpCapture
 from .records import GraphOnlyTensor, Replay, Step, TensorRecord
-from .state import snapshot
+from .state import CreatedVariables, snapshot
 from .recorder import StepSelector, ValueBudget
 from .step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
 
-__all__ = ["capture", "Recording", "CaptureError", "DEFAULT_MEMORY_BUDGET"]
+__all__ = ["capture", "Recording", "CaptureError", "EagerLabWarning", "DEFAULT_MEMORY_BUDGET"]
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 _active = threading.local()
+
+
+class EagerLabWarning(UserWarning):
+    """eager_lab noticed something that makes a recording not what you meant."""
+
+
+NEVER_STARTED = ("this recording was never started, so it records nothing: use it as a "
+                 "context manager, `with eager_lab.capture(model) as rec: model.fit(...)`, "
+                 "or call a captured step function through it, rec(x, y)")
 
 
 _OP_IN_MESSAGE = re.compile(r"\[Op:([A-Za-z0-9_]+)\]")
@@ -57,7 +68,10 @@ class Recording:
                  progress: Callable[[Step], None] | None = None, keep_state: bool = True):
         self.target = target
         self.keep_state = keep_state
-        self.steps: list[Step] = []
+        self._steps: list[Step] = []
+        self._warned_unstarted = False
+        self._used = False       # entered at least once (or called, for a function)
+        self._calls_at_enter = self._steps_at_enter = 0
         self._select = StepSelector(steps)
         self._budget = ValueBudget(memory_budget)
         self._progress = progress
@@ -72,6 +86,7 @@ class Recording:
         self._guard = None
         #: ``keep()`` was called: a newer recording never releases this one's values.
         self.kept = False
+        self._ready = True
 
     def keep(self) -> "Recording":
         """Keep this recording's values when a newer recording starts.
@@ -87,9 +102,7 @@ class Recording:
     def release(self) -> None:
         """Free every value this recording holds now (summaries stay)."""
         self.kept = False
-        for step in self.steps:
-            for tensor in step.tensors:
-                tensor.drop_value("released")
+        self._budget.release_all("released")
 
     @property
     def label(self) -> str:
@@ -98,6 +111,7 @@ class Recording:
 
     # -- context manager -----------------------------------------------------------
     def __enter__(self) -> "Recording":
+        self._used = True
         if getattr(_active, "recording", None) is not None:
             raise RuntimeError(
                 "eager_lab.capture() is already active in this thread; nested captures are "
@@ -106,13 +120,19 @@ class Recording:
         try:
             self._capture.enable()
             self._hooks.install()
+            events.register(self)
         except BaseException:
-            self._capture.disable()
-            _active.recording = None
+            # Undo everything this call set, so the thread (and the process-wide
+            # functions_run_eagerly) are as they were.
+            try:
+                self._hooks.restore()
+            finally:
+                self._capture.disable()
+                _active.recording = None
             raise
         self._open = True
         self.finished = False
-        events.register(self)
+        self._calls_at_enter, self._steps_at_enter = self._calls, len(self._steps)
         events.emit("started", self)
         return self
 
@@ -128,6 +148,44 @@ class Recording:
             self.finished = True
             _set_last(self)
             events.emit("finished", self)
+        if exc_type is None and len(self._steps) == self._steps_at_enter:
+            why = self._why_nothing_recorded()
+            if why is not None:
+                warnings.warn(f"eager_lab.capture() recorded no step: {why}",
+                              EagerLabWarning, stacklevel=2)
+
+    def _why_nothing_recorded(self) -> str | None:
+        """Why a block ended without a recorded step, or None when that is expected."""
+        ran = self._calls - self._calls_at_enter
+        if ran:
+            if self._select.first_nonfinite:
+                return None   # every step was finite: nothing to replay
+            return (f"{ran} step(s) ran, and steps={self._select.spec!r} selected none "
+                    "(steps count from 0 at the start of the block)")
+        if isinstance(self._hooks, _FunctionHooks):
+            name = getattr(self.target, "__name__", "the function")
+            if self._hooks.is_tf_function:
+                return f"{name} was not called inside the block"
+            return (f"{name} is a plain Python function: calling it directly is not seen "
+                    f"by eager_lab. Call the recording instead, rec(...), or make {name} a "
+                    "tf.function")
+        return (f"no train step of this {type(self.target).__name__} ran inside the block "
+                "(eager_lab records the steps of model.fit and model.train_on_batch; "
+                "evaluate and predict run no train step)")
+
+    @property
+    def steps(self) -> list[Step]:
+        """The recorded steps, in order."""
+        if not self._used and not self._warned_unstarted:
+            self._warned_unstarted = True
+            warnings.warn(NEVER_STARTED, EagerLabWarning, stacklevel=2)
+        return self._steps
+
+    def __del__(self):
+        if (getattr(self, "_ready", False) and not self._used
+                and not self._warned_unstarted):
+            with contextlib.suppress(Exception):   # interpreter shutdown
+                warnings.warn(NEVER_STARTED, EagerLabWarning, stacklevel=1)
 
     def __call__(self, *args, **kwargs):
         """Run one step of a captured function (``capture(fn)``) and return its result."""
@@ -181,20 +239,24 @@ class Recording:
 
     def _record_step(self, index, graphs, step_fn, args, kwargs, specs, key, owner,
                      fallback_source):
+        self._budget.make_room()
         step = Step(index, signature=key)
         step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()
+        created = CreatedVariables(capture.paused)
         capture.recording = True
         failure = None
         try:
-            return _step_body(step_fn, args, kwargs)
+            with created:
+                return _step_body(step_fn, args, kwargs)
         except BaseException as err:
             failure = err
             step.error = err
             raise
         finally:
             capture.recording = False
+            _complete_state(step._replay, created)
             ops = capture.take_eager_ops()
             if failure is not None:
                 failing = _failing_op(failure)
@@ -257,12 +319,15 @@ class Recording:
         step.tensors = records
         step.naming_error = error
         if index is not None:
+            # Computed on first use, from the call sites only: a closure over `ops` would
+            # keep every eager output alive after the budget dropped its value.
+            seen = eager_sites(ops)
             step._graph_only = lambda: [
                 GraphOnlyTensor(f"{g.op_name}:{slot}", g.op_type, "/".join(g.path) or None, why)
-                for g, why in graph_only(index, ops) for slot in range(len(g.dtypes))
+                for g, why in graph_only(index, seen) for slot in range(len(g.dtypes))
             ]
-        self.steps.append(step)
-        self._budget.admit(step, self.steps)
+        self._steps.append(step)
+        self._budget.admit(step)
         if self._progress is not None:
             self._progress(step)
         events.emit("step", self, step)
@@ -313,10 +378,24 @@ class Recording:
         return out
 
     def __repr__(self) -> str:
-        return f"<eager_lab Recording of {type(self.target).__name__}: {len(self.steps)} step(s)>"
+        if self.id is None:
+            return (f"<eager_lab Recording of {type(self.target).__name__}: not started "
+                    "(use it as `with eager_lab.capture(...) as rec:`)>")
+        return f"<eager_lab Recording of {type(self.target).__name__}: {len(self._steps)} step(s)>"
 
 
 _TREND_KEYS = ("step", "mean", "std", "max_abs", "nan", "inf")
+
+
+def _complete_state(replay: Replay | None, created: CreatedVariables) -> None:
+    """Add the variables the step created to its saved state, or say why it is incomplete."""
+    if replay is None or replay.state is None:
+        return
+    if created.failed:
+        replay.drop("the state before this step is incomplete: the step created variables "
+                    f"whose initial values could not be read ({', '.join(created.failed[:3])})")
+    else:
+        replay.state.add_created(created)
 
 
 def _set_last(recording: Recording) -> None:
