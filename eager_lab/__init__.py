@@ -28,6 +28,17 @@ _LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session"
          "Summary": "summary", "recordings": "events", "show": "widget"}
 
 
+def _listen_to_notebook_cells() -> None:
+    """In IPython, note each cell's id from now on (sources point at cells by id)."""
+    import sys
+    if "IPython" in sys.modules:
+        from .notebook_cells import install
+        install()
+
+
+_listen_to_notebook_cells()
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -56,7 +56,9 @@ def _cell_number(filename: str) -> int | None:
 def source_of(frame: Frame | None) -> Source | None:
     if frame is None:
         return None
-    return Source(frame.filename, frame.line, frame.function, _cell_number(frame.filename))
+    from .notebook_cells import cell_id
+    count = _cell_number(frame.filename)
+    return Source(frame.filename, frame.line, frame.function, count, cell_id(count))
 
 
 class TensorRecord:
