@@ -82,13 +82,19 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
           f"{'' if limit is None else f' (first {limit} rows; --all shows every one)'}:\n")
     print(render(step, max_rows=limit, expr=f"rec.steps[{shown}]").text())
     example = next((t.name for t in step.tensors if t.name and t.op_type == "Mean"),
-                   next((t.name for t in step.tensors if t.name), "mul_1:0"))
+                   next((t.name for t in step.tensors if t.name), None))
+    # The name is this demo's (its train_step is hand-written); in another model the same
+    # tensor has the name that model's graph gives it (Keras' default train_step calls
+    # its loss compile_loss/mse/Mean:0), so the hint says where to look names up.
+    here = f'   here: rec.steps[{shown}]["{example}"].value' if example else ""
     print("\nNext:" + ("" if make_nan else
                        " `python -m eager_lab demo --nan` finds where a NaN starts.") +
           " In your code:\n"
           "  with eager_lab.capture(model) as rec:\n"
           "      model.fit(x, y, epochs=1)\n"
-          f'  rec.steps[0]["{example}"].value    rec.steps[0].first_nonfinite()\n'
+          "  rec.steps[0].tensors               every tensor, with .name, .value, .summary\n"
+          f'  rec.steps[0]["<name>"].value       by graph name;{here}\n'
+          "  rec.steps[0].first_nonfinite()     the first NaN/Inf, in execution order\n"
           "In Jupyter: %load_ext eager_lab, then a %%eager_debug cell. See README.md.")
     return 0
 
