@@ -61,7 +61,7 @@ def detail_html(recording, position: int, rec) -> str:
               ("summary", protocol.summary_text(rec)),
               ("source", f"{src.file}:{src.line} in {src.function}" if src else None),
               ("code", src.code if src else None), ("error", rec.error),
-              ("value", "kept" if rec.has_value else "dropped (memory budget); summary kept"),
+              ("value", "held" if rec.why_no_value is None else f"none: {rec.why_no_value}"),
               ("fetch", protocol.fetch_code(recording, position, rec, step,
                                             latest=eager_lab.last is recording))]
     if s.size:
