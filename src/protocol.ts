@@ -5,7 +5,7 @@
  */
 
 /** Protocol version spoken by this frontend (not the package version). */
-export const PROTOCOL_VERSION = '1.1.0';
+export const PROTOCOL_VERSION = '1.2.0';
 
 /** Comm target name, registered on both sides. */
 export const COMM_TARGET = 'eager_lab';
@@ -27,6 +27,13 @@ export interface ISource {
   function: string;
   /** Execution count of the notebook cell, or null for a file. */
   cell: number | null;
+  /**
+   * (1.2) The notebook cell's id (`cell.model.id`), which JupyterLab sends with
+   * each execution: it finds the cell after re-runs, restarts and reloads,
+   * where execution counts repeat. Null (or absent, from a 1.0/1.1 kernel)
+   * when unknown.
+   */
+  cell_id?: string | null;
 }
 
 export interface ITensorRow {
@@ -52,6 +59,12 @@ export interface ITensorRow {
   source: ISource | null;
   error: string | null;
   has_value: boolean;
+  /**
+   * (1.2) Null while the value is held; else why it is gone, as a sentence
+   * (memory budget, a newer recording, `rec.release()`, no numeric value, the
+   * op raised). Absent from a 1.0/1.1 kernel.
+   */
+  why_no_value?: string | null;
 }
 
 export interface IStepError {
@@ -86,6 +99,8 @@ export interface IRecordingInfo {
   label: string;
   finished: boolean;
   steps: IStepInfo[];
+  /** (1.2) `rec.keep()` was called: newer recordings never release its values. */
+  kept?: boolean;
 }
 
 export interface IStats {
@@ -402,7 +417,8 @@ export function isSource(v: unknown): v is ISource {
     isNat(v.line) &&
     isStr(v.function) &&
     // `cell` may be left out for a file.
-    (v.cell === undefined || v.cell === null || isInt(v.cell))
+    (v.cell === undefined || v.cell === null || isInt(v.cell)) &&
+    (v.cell_id === undefined || orNull(isStr)(v.cell_id))
   );
 }
 
@@ -423,7 +439,8 @@ export function isTensorRow(v: unknown): v is ITensorRow {
     isNat(v.inf) &&
     orNull(isSource)(v.source) &&
     orNull(isStr)(v.error) &&
-    isBool(v.has_value)
+    isBool(v.has_value) &&
+    (v.why_no_value === undefined || orNull(isStr)(v.why_no_value))
   );
 }
 
@@ -458,7 +475,8 @@ export function isRecordingInfo(v: unknown): v is IRecordingInfo {
     isInt(v.id) &&
     isStr(v.label) &&
     isBool(v.finished) &&
-    arrayOf(isStepInfo)(v.steps)
+    arrayOf(isStepInfo)(v.steps) &&
+    (v.kept === undefined || isBool(v.kept))
   );
 }
 

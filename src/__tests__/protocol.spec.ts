@@ -320,6 +320,46 @@ describe('1.1 messages', () => {
   });
 });
 
+describe('1.2 fields', () => {
+  const row = () => clone((EXAMPLES.get('tensors')!.rows as Json[])[0]);
+
+  it('the examples carry them', () => {
+    const r = row() as any;
+    expect(r.source.cell_id).toEqual(expect.any(String));
+    expect(r.why_no_value).toBeNull();
+    expect((EXAMPLES.get('recording') as any).recording.kept).toBe(false);
+  });
+
+  it('accepts a row from a 1.1 kernel, without cell_id and why_no_value', () => {
+    const r = row() as any;
+    delete r.source.cell_id;
+    delete r.why_no_value;
+    expect(isTensorRow(r)).toBe(true);
+  });
+
+  it('accepts a null cell_id and a why_no_value sentence', () => {
+    const r = row() as any;
+    r.source.cell_id = null;
+    r.has_value = false;
+    r.why_no_value = 'released by rec.release(); the summary is kept';
+    expect(isTensorRow(r)).toBe(true);
+  });
+
+  it('rejects ill-typed cell_id, why_no_value and kept', () => {
+    const r1 = row() as any;
+    r1.source.cell_id = 7;
+    expect(isTensorRow(r1)).toBe(false);
+    const r2 = row() as any;
+    r2.why_no_value = false;
+    expect(isTensorRow(r2)).toBe(false);
+    const rec = clone(EXAMPLES.get('recording')!) as any;
+    rec.recording.kept = 'yes';
+    expect(isRecording(rec)).toBe(false);
+    delete rec.recording.kept;
+    expect(isRecording(rec)).toBe(true);
+  });
+});
+
 describe('versions', () => {
   it('parses X.Y.Z with an optional tail', () => {
     expect(parseVersion('1.0.0')).toEqual([1, 0, 0]);
