@@ -185,17 +185,20 @@ export class ComparisonModel {
     return true;
   }
 
-  /** A page of the selected row's graph value; null when stale. */
+  /**
+   * A page of comparison row `k`'s graph value; null when the comparison was
+   * left or run again by the time it arrives (the row is another one then).
+   */
   async fetchGraphValues(
+    k: number,
     prefix: number[],
     offset: number,
     count: number
   ): Promise<IValuesPage | null> {
     const conn = this._main.connection;
     const sel = this._main.selection;
-    const k = this._selected;
     const gen = this._generation;
-    if (!conn || !sel || k === null) {
+    if (!conn || !sel) {
       return null;
     }
     const page = await conn.getValues(
@@ -207,7 +210,7 @@ export class ComparisonModel {
       count,
       'graph'
     );
-    return gen === this._generation && k === this._selected ? page : null;
+    return gen === this._generation ? page : null;
   }
 
   dispose(): void {

@@ -430,19 +430,41 @@ export class EagerLabModel {
   }
 
   /**
-   * A page of the selected tensor's values; null when the selection or the
-   * kernel changed meanwhile (the answer is stale).
+   * The source line the kernel recorded for row `i` of the selected step
+   * (`tensor.code`), to check a notebook cell against; null when unknown.
+   */
+  async sourceCode(i: number): Promise<string | null> {
+    const detail = this._detail;
+    if (detail.kind === 'loaded' && detail.index === i) {
+      return detail.tensor.code;
+    }
+    const conn = this._connection;
+    const sel = this._selection;
+    if (!conn || !sel) {
+      return null;
+    }
+    try {
+      return (await conn.getTensor(sel.recordingId, sel.step, i)).code;
+    } catch {
+      return null; // unchecked rather than no link at all
+    }
+  }
+
+  /**
+   * A page of the values of row `i` of the selected step; null when another
+   * step or kernel is shown by the time it arrives. Selecting a tensor (even
+   * the same one again) does not make it stale: the page is row `i`'s, and
+   * whoever asked for row `i` still shows it.
    */
   async fetchValues(
+    i: number,
     prefix: number[],
     offset: number,
     count: number
   ): Promise<IValuesPage | null> {
     const conn = this._connection;
     const sel = this._selection;
-    const i = this._selectedTensor;
-    const gen = this._detailGeneration;
-    if (!conn || !sel || i === null) {
+    if (!conn || !sel) {
       return null;
     }
     const page = await conn.getValues(
@@ -453,9 +475,7 @@ export class EagerLabModel {
       offset,
       count
     );
-    return conn === this._connection && gen === this._detailGeneration
-      ? page
-      : null;
+    return conn === this._connection && sel === this._selection ? page : null;
   }
 
   // ------------------------------------------------------------- internals

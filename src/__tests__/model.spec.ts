@@ -746,4 +746,59 @@ describe('tensor detail', () => {
       message: 'tensor 0 is not in step 0'
     });
   });
+
+  it('delivers a values page of a tensor selected again meanwhile', async () => {
+    // The compare view's eager column showed "—" when a row was selected
+    // again (a second click) while its values were on the way: the page was
+    // dropped as stale though it was the same tensor's.
+    const { model, conn } = await readyModel([makeRow(0), makeRow(1)]);
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => (release = resolve));
+    const values = { ...example('values'), data: new Float32Array([7]) };
+    conn.getValues = async (_r, _s, index) => {
+      await gate;
+      return { ...values, index };
+    };
+    void model.selectTensor(1);
+    const pending = model.fetchValues(1, [], 0, 1);
+    void model.selectTensor(1);
+    release();
+    const got = await pending;
+    expect(got?.index).toBe(1);
+    expect(Array.from(got!.data as Float32Array)).toEqual([7]);
+  });
+
+  it('drops a values page once another step is shown', async () => {
+    const { model, conn } = await readyModel(
+      [makeRow(0)],
+      [makeStep(0, { n_tensors: 1 }), makeStep(1, { n_tensors: 1 })]
+    );
+    conn.steps.set('3:1', [makeRow(0)]);
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => (release = resolve));
+    conn.getValues = async () => {
+      await gate;
+      return { ...example('values'), data: new Float32Array([1]) };
+    };
+    await model.selectStep(3, 0);
+    const pending = model.fetchValues(0, [], 0, 1);
+    await model.selectStep(3, 1);
+    release();
+    expect(await pending).toBeNull();
+  });
+
+  it('finds the recorded source line of a row for the source link', async () => {
+    const { model, conn } = await readyModel([makeRow(0), makeRow(1)]);
+    const code = model.sourceCode(1);
+    await flush();
+    conn.tensorReplies.get(1)!.resolve(example('tensor'));
+    expect(await code).toBe(example('tensor').code);
+    // The loaded detail answers without asking the kernel again.
+    const shown = model.selectTensor(1);
+    conn.tensorReplies.get(1)!.resolve(example('tensor'));
+    await shown;
+    const asked = conn.requests.length;
+    expect(await model.sourceCode(1)).toBe(example('tensor').code);
+    expect(conn.requests.length).toBe(asked);
+  });
 });

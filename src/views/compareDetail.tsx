@@ -21,8 +21,10 @@ type Fetch = (
 
 export function CompareSection(props: {
   row: IComparisonRow;
-  /** The eager twin's value (null: graph-only, or its value was dropped). */
+  /** The eager twin's value (null: graph-only, or its value is gone). */
   fetchEager: Fetch | null;
+  /** Why the eager twin has no value to show beside the graph's, if so. */
+  noEager?: string | null;
   fetchGraph: Fetch;
   trans: TranslationBundle;
 }): JSX.Element {
@@ -63,6 +65,7 @@ export function CompareSection(props: {
         <SideBySide
           key={row.k}
           fetchEager={props.fetchEager}
+          noEager={props.noEager ?? null}
           fetchGraph={props.fetchGraph}
           trans={trans}
         />
@@ -128,12 +131,19 @@ function Verdict(props: {
 
 type Pages =
   | { kind: 'loading' }
-  | { kind: 'ok'; graph: IValuesPage; eager: IValuesPage | null }
+  | {
+      kind: 'ok';
+      graph: IValuesPage;
+      eager: IValuesPage | null;
+      /** Why the eager values are missing from this page, if they are. */
+      eagerError: string | null;
+    }
   | { kind: 'error'; message: string };
 
 /** Values of both modes, element by element, with their difference. */
 function SideBySide(props: {
   fetchEager: Fetch | null;
+  noEager: string | null;
   fetchGraph: Fetch;
   trans: TranslationBundle;
 }): JSX.Element {
@@ -145,11 +155,25 @@ function SideBySide(props: {
     let live = true;
     setPages({ kind: 'loading' });
     const offset = page * DIFF_PAGE;
-    const eager = props.fetchEager
-      ? props.fetchEager([], offset, DIFF_PAGE).catch(() => null)
-      : Promise.resolve(null);
+    // An eager page that fails is said so beside the graph values, never
+    // shown as a column of dashes.
+    const eager: Promise<{ page: IValuesPage | null; error: string | null }> =
+      props.fetchEager
+        ? props.fetchEager([], offset, DIFF_PAGE).then(
+            p => ({ page: p, error: p ? null : trans.__('not loaded') }),
+            (e: Error) => ({ page: null, error: e.message })
+          )
+        : Promise.resolve({ page: null, error: null });
     Promise.all([props.fetchGraph([], offset, DIFF_PAGE), eager]).then(
-      ([g, e]) => live && g && setPages({ kind: 'ok', graph: g, eager: e }),
+      ([g, e]) =>
+        live &&
+        g &&
+        setPages({
+          kind: 'ok',
+          graph: g,
+          eager: e.page,
+          eagerError: e.error
+        }),
       err =>
         live && setPages({ kind: 'error', message: (err as Error).message })
     );
@@ -166,8 +190,13 @@ function SideBySide(props: {
   if (pages.kind === 'loading') {
     return <p className="jp-EagerLab-detailHint">{trans.__('Loading…')}</p>;
   }
-  const { graph, eager } = pages;
+  const { graph, eager, eagerError } = pages;
   const total = graph.total;
+  const eagerNote = props.noEager
+    ? trans.__('No eager values: %1.', props.noEager)
+    : eagerError
+      ? trans.__('Eager values could not be loaded: %1', eagerError)
+      : null;
   return (
     <div className="jp-EagerLab-sideBySide">
       <ValuesPager
@@ -177,6 +206,11 @@ function SideBySide(props: {
         setPage={setPage}
         trans={trans}
       />
+      {eagerNote && (
+        <p className="jp-EagerLab-detailHint jp-EagerLab-noValue">
+          {eagerNote}
+        </p>
+      )}
       <table className="jp-EagerLab-diffTable">
         <thead>
           <tr>
@@ -202,8 +236,12 @@ function SideBySide(props: {
                 <td className="jp-EagerLab-valueIndex">
                   [{unravel(graph.offset + k, graph.shape).join(', ')}]
                 </td>
-                <td>{e === null ? '—' : formatValue(e)}</td>
-                <td>{formatValue(g)}</td>
+                <td className="jp-EagerLab-eagerValue">
+                  {e === null ? '—' : formatValue(e, eager!.dtype)}
+                </td>
+                <td className="jp-EagerLab-graphValue">
+                  {formatValue(g, graph.dtype)}
+                </td>
                 <td>{d === null ? '—' : differs ? formatNumber(d) : '0'}</td>
               </tr>
             );

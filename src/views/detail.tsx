@@ -15,7 +15,7 @@ import type { IValuesPage } from '../tokens';
 import { copyText } from './clipboard';
 import { ValuesPager } from './pager';
 import { CompareSection, GraphOnlyDetail } from './compareDetail';
-import { formatNumber, formatValue, unravel } from './format';
+import { formatNumber, formatSpread, formatValue, unravel } from './format';
 import { shapeText, sourceText } from './table';
 import { TrendChart } from './trendChart';
 
@@ -25,6 +25,9 @@ export const DETAIL_ID = 'eager-lab-detail';
 
 /** Values per page of the raw list. */
 export const RAW_PAGE = 100;
+
+/** Show the line that made `row`; `code` is the line the kernel recorded. */
+type RevealSource = (row: ITensorRow, code: string | null) => void;
 
 type FetchValues = (
   prefix: number[],
@@ -37,6 +40,7 @@ export class DetailView extends ReactWidget {
     super();
     this._model = options.model;
     this._onInsertCode = options.onInsertCode;
+    this._onRevealSource = options.onRevealSource ?? null;
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab');
     this.id = DETAIL_ID;
     this.addClass('jp-EagerLab-detail');
@@ -59,7 +63,7 @@ export class DetailView extends ReactWidget {
     const cmp = this._comparison;
     const cmpRow = cmp?.active ? cmp.selected : null;
     const fetchGraph = (p: number[], o: number, c: number) =>
-      cmp!.fetchGraphValues(p, o, c);
+      cmp!.fetchGraphValues(cmpRow!.k, p, o, c);
     if (cmpRow && cmpRow.eager_index === null) {
       return (
         <GraphOnlyDetail
@@ -72,17 +76,28 @@ export class DetailView extends ReactWidget {
     }
     const tensor = detail.kind === 'loaded' ? detail.tensor : null;
     const series = tensor ? this._trends?.series(tensor.row.name) : undefined;
+    // The eager twin's values are fetched by its row index, from the first
+    // render on: they never wait for (or go stale with) the detail's reload.
+    const twin = cmpRow?.eager_index ?? null;
+    const twinRow =
+      twin === null
+        ? undefined
+        : (this._model.rows[twin] ??
+          (tensor?.row.i === twin ? tensor.row : undefined));
+    const noEager =
+      twinRow && !twinRow.has_value ? whyNoValue(twinRow, this._trans) : null;
     return (
       <>
         {cmpRow && (
           <CompareSection
-            key={`${key}/c${cmpRow.k}/${tensor ? 'e' : '-'}`}
+            key={`${key}/c${cmpRow.k}`}
             row={cmpRow}
             fetchEager={
-              tensor?.row.has_value
-                ? (p, o, c) => this._model.fetchValues(p, o, c)
-                : null
+              twin === null || noEager !== null
+                ? null
+                : (p, o, c) => this._model.fetchValues(twin, p, o, c)
             }
+            noEager={noEager}
             fetchGraph={fetchGraph}
             trans={this._trans}
           />
@@ -105,14 +120,16 @@ export class DetailView extends ReactWidget {
   /** `trend`: the tensor's chart over the steps, shown below its statistics. */
   private _renderBody(key: string, trend: JSX.Element | null): JSX.Element {
     const detail = this._model.detail;
+    const i = detail.kind === 'none' ? -1 : detail.index;
     return (
       <DetailBody
         key={key}
         detail={detail}
         trend={trend}
         trans={this._trans}
-        fetchValues={(p, o, c) => this._model.fetchValues(p, o, c)}
+        fetchValues={(p, o, c) => this._model.fetchValues(i, p, o, c)}
         onInsertCode={this._onInsertCode}
+        onRevealSource={this._onRevealSource}
         onReveal={i => this._model.revealRow(i)}
         rowLabel={i => {
           const row = this._model.rows[i];
@@ -125,6 +142,7 @@ export class DetailView extends ReactWidget {
   private _comparison: ComparisonModel | null;
   private _model: EagerLabModel;
   private _onInsertCode: (code: string) => void;
+  private _onRevealSource: RevealSource | null;
   private _trans: TranslationBundle;
   private _trends: TrendsModel | null;
 }
@@ -134,6 +152,8 @@ export namespace DetailView {
     model: EagerLabModel;
     /** Insert a code cell below the active one with this code. */
     onInsertCode: (code: string) => void;
+    /** Show the line that made the tensor (its Source field is a link). */
+    onRevealSource?: RevealSource;
     /** The eager | graph view: the selected row's graph value beside the eager one. */
     comparison?: ComparisonModel;
     /** Trends over the recording's steps: a chart of the selected tensor. */
@@ -149,6 +169,7 @@ interface ITensorDetailProps {
   trans: TranslationBundle;
   fetchValues: FetchValues;
   onInsertCode: (code: string) => void;
+  onRevealSource: RevealSource | null;
   /** Go to row `i` of the step (select it, scroll to it). */
   onReveal: (i: number) => void;
   rowLabel: (i: number) => string;
@@ -247,10 +268,28 @@ function TensorDetail(
         />
         <Field label={trans.__('Summary')} value={row.summary} />
         {row.source && (
-          <Field
-            label={trans.__('Source')}
-            value={`${sourceText(row.source)} (${row.source.function})`}
-          />
+          <>
+            <dt>{trans.__('Source')}</dt>
+            <dd>
+              {props.onRevealSource ? (
+                <button
+                  className="jp-EagerLab-noteLink jp-EagerLab-sourceLink"
+                  title={trans.__(
+                    '%1:%2 in %3 — show in the notebook',
+                    row.source.file,
+                    row.source.line,
+                    row.source.function
+                  )}
+                  onClick={() => props.onRevealSource!(row, tensor.code)}
+                >
+                  {sourceText(row.source)}
+                </button>
+              ) : (
+                sourceText(row.source)
+              )}{' '}
+              ({row.source.function})
+            </dd>
+          </>
         )}
         {!!tensor.code && (
           <Field label={trans.__('Code')} value={tensor.code} code />
@@ -279,10 +318,8 @@ function TensorDetail(
       {tensor.stats && <Stats stats={tensor.stats} trans={trans} />}
       {props.trend}
       {!row.has_value ? (
-        <p className="jp-EagerLab-detailHint">
-          {trans.__(
-            'The values were dropped by the memory budget; the summary and statistics remain.'
-          )}
+        <p className="jp-EagerLab-detailHint jp-EagerLab-noValue">
+          {noValueText(row, trans)}
         </p>
       ) : known ? (
         <>
@@ -338,17 +375,21 @@ function Stats(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { stats, trans } = props;
-  const fmt = (v: number | null) => (v === null ? '—' : formatNumber(v));
-  const max = Math.max(1, ...stats.histogram);
+  // min, max and mean share a precision that shows their spread; std and the
+  // histogram's edges are read on their own scale.
+  const [min, max, mean] = formatSpread([stats.min, stats.max, stats.mean]);
+  const std = stats.std === null ? '—' : formatNumber(stats.std);
+  const tallest = Math.max(1, ...stats.histogram);
   const edges = stats.bin_edges;
+  const edgeText = formatSpread(edges).map(t => (t === '—' ? '?' : t));
   return (
     <section className="jp-EagerLab-stats" aria-label={trans.__('Statistics')}>
       <div className="jp-EagerLab-statsGrid">
         <Stat label={trans.__('size')} value={String(stats.size)} />
-        <Stat label="min" value={fmt(stats.min)} />
-        <Stat label="max" value={fmt(stats.max)} />
-        <Stat label="mean" value={fmt(stats.mean)} />
-        <Stat label="std" value={fmt(stats.std)} />
+        <Stat label="min" value={min} />
+        <Stat label="max" value={max} />
+        <Stat label="mean" value={mean} />
+        <Stat label="std" value={std} />
         <Stat label={trans.__('zeros')} value={String(stats.zeros)} />
         <Stat label="NaN" value={String(stats.nan)} error={stats.nan > 0} />
         <Stat
@@ -373,10 +414,10 @@ function Stats(props: {
               <div
                 key={k}
                 className="jp-EagerLab-bar"
-                style={{ height: `${(100 * n) / max}%` }}
+                style={{ height: `${(100 * n) / tallest}%` }}
                 title={
                   edges.length > k + 1
-                    ? `[${formatEdge(edges[k])}, ${formatEdge(edges[k + 1])}): ${n}`
+                    ? `[${edgeText[k]}, ${edgeText[k + 1]}): ${n}`
                     : String(n)
                 }
               />
@@ -384,8 +425,8 @@ function Stats(props: {
           </div>
           {edges.length >= 2 && (
             <div className="jp-EagerLab-axis">
-              <span>{formatEdge(edges[0])}</span>
-              <span>{formatEdge(edges[edges.length - 1])}</span>
+              <span>{edgeText[0]}</span>
+              <span>{edgeText[edges.length - 1]}</span>
             </div>
           )}
         </div>
@@ -549,7 +590,9 @@ function RawValues(props: {
                 <span className="jp-EagerLab-valueIndex">
                   [{unravel(flat, shape).join(', ')}]
                 </span>{' '}
-                <span className="jp-EagerLab-value">{formatValue(v)}</span>
+                <span className="jp-EagerLab-value">
+                  {formatValue(v, values.page.dtype)}
+                </span>
               </li>
             );
           })}
@@ -561,8 +604,25 @@ function RawValues(props: {
 
 // ------------------------------------------------------------- helpers
 
-function formatEdge(v: number | null): string {
-  return v === null ? '?' : formatNumber(v);
+/**
+ * Why a row has no values to show: the kernel's own sentence (1.2), else what
+ * a 1.0/1.1 kernel could only mean by it.
+ */
+export function whyNoValue(row: ITensorRow, trans: TranslationBundle): string {
+  if (row.why_no_value) {
+    return row.why_no_value.replace(/\.$/, '');
+  }
+  if (row.error !== null && row.dtype === null) {
+    return trans.__('the op raised before producing this output');
+  }
+  return trans.__(
+    'the value is no longer held in the kernel; the summary is kept'
+  );
+}
+
+/** The detail's line for a row without values. */
+export function noValueText(row: ITensorRow, trans: TranslationBundle): string {
+  return trans.__('No values: %1.', whyNoValue(row, trans));
 }
 
 /** A Python identifier for a tensor: `Mean:0` → `mean_0`. */
@@ -668,7 +728,8 @@ function drawHeatmap(
     px[4 * k + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
-  canvas.title = `min ${formatNumber(lo)} · max ${formatNumber(hi)}`;
+  const [loText, hiText] = formatSpread([lo, hi]);
+  canvas.title = `min ${loText} · max ${hiText}`;
 }
 
 namespace Private {
