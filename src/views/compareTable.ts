@@ -11,7 +11,13 @@ import type { ComparisonModel } from '../comparison';
 import type { EagerLabModel } from '../model';
 import type { IComparisonRow } from '../protocol';
 import { formatShort } from './sparkline';
-import { ROW_CLASS, VirtualGrid, gridCell, gridHeader } from './grid';
+import {
+  ROW_CLASS,
+  VirtualGrid,
+  gridCell,
+  gridHeader,
+  setNameCell
+} from './grid';
 
 export const COMPARE_TABLE_CLASS = 'jp-EagerLab-compareTable';
 export const COMPARE_ROW_CLASS = 'jp-EagerLab-compareRow';
@@ -150,15 +156,11 @@ namespace Private {
       return el;
     });
     if (row.name !== null) {
-      const cut = row.name.lastIndexOf('/') + 1;
-      const scope = document.createElement('span');
-      scope.className = 'jp-EagerLab-nameScope';
-      scope.textContent = row.name.slice(0, cut);
-      const leaf = document.createElement('span');
-      leaf.className = 'jp-EagerLab-nameLeaf';
-      leaf.textContent = row.name.slice(cut);
-      name.append(scope, leaf);
-      name.title = row.graph ? `${row.name} (in ${row.graph})` : row.name;
+      setNameCell(
+        name,
+        row.name,
+        row.graph ? `${row.name} (in ${row.graph})` : row.name
+      );
     } else {
       name.textContent = trans.__('<unnamed>');
       name.classList.add('jp-EagerLab-unnamed');

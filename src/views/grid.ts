@@ -21,6 +21,40 @@ export function gridCell(role: string, column: string): HTMLElement {
   return el;
 }
 
+/**
+ * Write a graph name into a name cell: scope (dimmed) then leaf, in one span
+ * that the cell's CSS elides at its start, so the distinctive end stays in
+ * view (`…/dense_1/MatMul:0`). The whole name stays in the DOM as text
+ * (selectable, searchable) and in the cell's title.
+ */
+export function setNameCell(
+  cell: HTMLElement,
+  name: string,
+  title: string = name
+): void {
+  let text = cell.firstElementChild as HTMLElement | null;
+  if (!text || !text.classList.contains(NAME_TEXT_CLASS)) {
+    cell.textContent = '';
+    text = document.createElement('span');
+    text.className = NAME_TEXT_CLASS;
+    const scope = document.createElement('span');
+    scope.className = 'jp-EagerLab-nameScope';
+    const leaf = document.createElement('span');
+    leaf.className = 'jp-EagerLab-nameLeaf';
+    text.append(scope, leaf);
+    cell.appendChild(text);
+  }
+  const [scope, leaf] = Array.from(text.children) as HTMLElement[];
+  const cut = name.lastIndexOf('/') + 1;
+  scope.textContent = name.slice(0, cut);
+  leaf.textContent = name.slice(cut);
+  cell.title = title;
+  cell.classList.remove('jp-EagerLab-unnamed');
+}
+
+/** The span inside a name cell that holds the name (see setNameCell). */
+export const NAME_TEXT_CLASS = 'jp-EagerLab-nameText';
+
 /** A header row of `columns`: `[text, tooltip]` each. */
 export function gridHeader(
   columns: ReadonlyArray<readonly [string, string, string]>

@@ -13,13 +13,16 @@ import {
   ROW_HEIGHT,
   VirtualGrid,
   gridCell,
-  gridHeader
+  gridHeader,
+  setNameCell
 } from './grid';
 import { createSparkline, sparklineTitle } from './sparkline';
 
 export { ROW_CLASS, ROW_HEIGHT };
 
 export const TABLE_CLASS = 'jp-EagerLab-table';
+/** The tensor table (the compare table shares TABLE_CLASS, not this). */
+export const TENSOR_TABLE_CLASS = 'jp-EagerLab-tensorTable';
 export const GROUP_CLASS = 'jp-EagerLab-group';
 export const SOURCE_CLASS = 'jp-EagerLab-source';
 
@@ -52,6 +55,7 @@ export class TensorTable extends VirtualGrid {
     this._trends = options.trends ?? null;
     this._onRevealSource = options.onRevealSource;
     this.addClass(TABLE_CLASS);
+    this.addClass(TENSOR_TABLE_CLASS);
 
     this._model.viewChanged.connect(this._onViewChanged, this);
     this._model.detailChanged.connect(this.refreshMarks, this);
@@ -217,17 +221,6 @@ namespace Private {
     return gridHeader(COLUMNS.map(c => [c, text(c), titles[c]] as const));
   }
 
-  /** Two spans in a name cell: scope prefix and leaf. */
-  export function splitCell(cell: HTMLElement): [HTMLElement, HTMLElement] {
-    cell.textContent = '';
-    const scope = document.createElement('span');
-    scope.className = 'jp-EagerLab-nameScope';
-    const leaf = document.createElement('span');
-    leaf.className = 'jp-EagerLab-nameLeaf';
-    cell.append(scope, leaf);
-    return [scope, leaf];
-  }
-
   /** Cells of a tensor row: rebuilt only when the row turns from a group. */
   function ensureCells(node: HTMLElement): HTMLElement[] {
     if (node.dataset.kind !== 'row') {
@@ -270,16 +263,11 @@ namespace Private {
     node.title = row.error ?? '';
 
     if (row.name !== null) {
-      // The scope shrinks first (with an ellipsis): the leaf tells rows apart.
-      const cut = row.name.lastIndexOf('/') + 1;
-      const [scope, leaf] =
-        name.children.length === 2
-          ? (Array.from(name.children) as HTMLElement[])
-          : Private.splitCell(name);
-      scope.textContent = row.name.slice(0, cut);
-      leaf.textContent = row.name.slice(cut);
-      name.title = row.graph ? `${row.name} (in ${row.graph})` : row.name;
-      name.classList.remove('jp-EagerLab-unnamed');
+      setNameCell(
+        name,
+        row.name,
+        row.graph ? `${row.name} (in ${row.graph})` : row.name
+      );
     } else {
       name.textContent = trans.__('<unnamed>');
       name.title = row.reason ?? trans.__('no graph name');
@@ -297,7 +285,7 @@ namespace Private {
     summary.textContent = row.summary;
     summary.title = row.has_value
       ? row.summary
-      : `${row.summary} (${trans.__('value dropped')})`;
+      : `${row.summary} (${row.why_no_value ?? trans.__('value dropped')})`;
 
     trend.textContent = '';
     if (series && series.step.length >= 2) {
