@@ -9,6 +9,8 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { NotebookActions } from '@jupyterlab/notebook';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { ISource } from './protocol';
+import type { ICellInfo } from './sourceLink';
+import { matchCell } from './sourceLink';
 import type { IKernelWidget } from './tracker';
 
 export namespace CommandIDs {
@@ -18,7 +20,7 @@ export namespace CommandIDs {
   export const togglePanel = 'eager-lab:toggle-panel';
 }
 
-function isNotebookPanel(
+export function isNotebookPanel(
   w: IKernelWidget | null
 ): w is NotebookPanel & IKernelWidget {
   return (
@@ -35,71 +37,112 @@ function isConsolePanel(
   return !!w && 'console' in w;
 }
 
+/** The lookup's view of a notebook's cells (see sourceLink.ts). */
+function cellsOf(panel: NotebookPanel): ICellInfo[] {
+  const cells: ICellInfo[] = [];
+  const list = panel.content.model?.cells;
+  for (let k = 0; k < (list?.length ?? 0); k++) {
+    const cell = list!.get(k);
+    cells.push({
+      id: cell.id,
+      type: cell.type,
+      executionCount:
+        cell.type === 'code'
+          ? ((cell as ICodeCellModel).executionCount ?? null)
+          : null,
+      source: cell.sharedModel.getSource()
+    });
+  }
+  return cells;
+}
+
 /**
- * Scroll the notebook to the cell that ran as execution `source.cell`, make it
- * active and select the line. Returns false (and says why) when not found.
+ * Show the line that made a tensor: find its cell by id (by execution count
+ * only when the kernel sent no id) in `notebooks` (the followed notebook
+ * first, then the others on its kernel), scroll to it, make it active and
+ * select the line. Returns null when shown, else what to tell the user: a
+ * file, a console, a cell that is gone, or a line that changed since it ran
+ * (stale: the cell is shown when its id is certain, never a wrong line).
  */
 export async function revealSource(
-  widget: IKernelWidget | null,
+  notebooks: readonly NotebookPanel[],
   source: ISource,
+  code: string | null,
   activate: (id: string) => void,
   trans: TranslationBundle
-): Promise<boolean> {
+): Promise<string | null> {
   if (source.cell === null || source.cell === undefined) {
-    Notification.info(
-      trans.__(
-        '%1, line %2 (a file, not a notebook cell)',
-        source.file,
-        source.line
-      ),
-      { autoClose: 5000 }
+    return trans.__(
+      '%1, line %2: a file, not a notebook cell.',
+      source.file,
+      source.line
     );
-    return false;
   }
-  if (!isNotebookPanel(widget)) {
-    Notification.info(
-      trans.__(
-        'Cell %1 is not in a notebook (line %2).',
-        source.cell,
-        source.line
-      ),
-      { autoClose: 5000 }
+  if (notebooks.length === 0) {
+    return trans.__(
+      'Cell [%1] did not run in an open notebook (line %2).',
+      source.cell,
+      source.line
     );
-    return false;
   }
-  const notebook = widget.content;
-  const index = notebook.widgets.findIndex(
-    c =>
-      c.model.type === 'code' &&
-      (c.model as ICodeCellModel).executionCount === source.cell
-  );
-  if (index < 0) {
-    Notification.warning(
-      trans.__(
-        'No cell ran as [%1] in this notebook any more (re-run or deleted since).',
+  const byId = !!source.cell_id;
+  let stale: { panel: NotebookPanel; index: number; now: string } | null = null;
+  for (const panel of notebooks) {
+    const match = matchCell(cellsOf(panel), source, code);
+    if (match.kind === 'found') {
+      await showCell(panel, match.index, source.line, activate);
+      return null;
+    }
+    if (match.kind === 'stale' && !stale) {
+      stale = { panel, index: match.index, now: match.now };
+    }
+  }
+  if (stale) {
+    if (byId) {
+      await showCell(stale.panel, stale.index, null, activate);
+    }
+    return trans.__(
+      'Stale source: line %1 of the cell that made this tensor has changed since it ran (it was: %2).',
+      source.line,
+      code ?? ''
+    );
+  }
+  return byId
+    ? trans.__(
+        'Stale source: the cell that made this tensor is no longer in the notebook (line %1 was: %2).',
+        source.line,
+        code || '?'
+      )
+    : trans.__(
+        'Stale source: no cell ran as [%1] in this notebook any more (re-run or deleted since).',
         source.cell
-      ),
-      { autoClose: 5000 }
-    );
-    return false;
-  }
-  activate(widget.id);
+      );
+}
+
+/** Scroll to cell `index`, make it active and select 1-based `line` (if any). */
+async function showCell(
+  panel: NotebookPanel,
+  index: number,
+  line: number | null,
+  activate: (id: string) => void
+): Promise<void> {
+  const notebook = panel.content;
+  activate(panel.id);
   notebook.activeCellIndex = index;
   const cell = notebook.widgets[index];
   await notebook.scrollToItem(index, 'smart').catch(() => undefined);
   await cell.ready;
   const editor = cell.editor;
-  if (editor) {
-    const line = Math.max(0, Math.min(editor.lineCount - 1, source.line - 1));
-    const text = editor.getLine(line) ?? '';
+  if (editor && line !== null) {
+    const k = Math.max(0, Math.min(editor.lineCount - 1, line - 1));
+    const text = editor.getLine(k) ?? '';
     editor.setSelection({
-      start: { line, column: 0 },
-      end: { line, column: text.length }
+      start: { line: k, column: 0 },
+      end: { line: k, column: text.length }
     });
-    editor.revealPosition({ line, column: 0 });
+    editor.revealPosition({ line: k, column: 0 });
   }
   cell.node.focus();
-  return true;
 }
 
 /**

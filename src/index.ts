@@ -8,9 +8,15 @@ import type {
 import { ILabShell, ILayoutRestorer } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { CommandIDs, insertCode, revealSource } from './commands';
+import {
+  CommandIDs,
+  insertCode,
+  isNotebookPanel,
+  revealSource
+} from './commands';
 import { ConnectionRegistry } from './connection';
 import { KernelFollower } from './follower';
 import { EagerLabModel } from './model';
@@ -53,12 +59,27 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
     });
     const follower = new KernelFollower({ model, registry, tracker });
     const activate = (id: string) => app.shell.activateById(id);
+    // Where the followed kernel's cells may be: its notebook first, then any
+    // other notebook on the same kernel.
+    const notebooksOnKernel = (): NotebookPanel[] => {
+      const followed = follower.widget;
+      const kernelId = followed?.sessionContext.session?.kernel?.id;
+      const others =
+        notebookTracker && kernelId
+          ? notebookTracker.filter(
+              p =>
+                p !== followed &&
+                p.sessionContext.session?.kernel?.id === kernelId
+            )
+          : [];
+      return isNotebookPanel(followed) ? [followed, ...others] : others;
+    };
 
     const sidebar = new EagerLabSidebar({
       model,
       translator,
-      onRevealSource: source =>
-        void revealSource(follower.widget, source, activate, trans),
+      onRevealSource: (source, _row, code) =>
+        revealSource(notebooksOnKernel(), source, code, activate, trans),
       onInsertCode: code =>
         insertCode(
           follower.widget ?? notebookTracker?.currentWidget ?? null,

@@ -63,9 +63,10 @@ export class EagerLabSidebar extends SidePanel {
     this._controls = new Widget({ node: this._createControls() });
     this._controls.addClass('jp-EagerLab-controls');
     this._status = new EmptyView({ model: this._model, translator });
+    this._onRevealSource = options.onRevealSource;
     this._table = new TensorTable({
       model: this._model,
-      onRevealSource: options.onRevealSource,
+      onRevealSource: (source, row) => void this._revealSource(source, row),
       trends: this._trends,
       translator
     });
@@ -77,6 +78,8 @@ export class EagerLabSidebar extends SidePanel {
     this._detail = new DetailView({
       model: this._model,
       onInsertCode: options.onInsertCode,
+      onRevealSource: (row, code) =>
+        row.source && void this._revealSource(row.source, row, code),
       comparison: this._comparison,
       trends: this._trends,
       translator
@@ -104,6 +107,7 @@ export class EagerLabSidebar extends SidePanel {
     this._model.statusChanged.connect(this._onStatus, this);
     this._model.recordingsChanged.connect(this._renderSteps, this);
     this._model.selectionChanged.connect(this._renderSteps, this);
+    this._model.selectionChanged.connect(() => this._setNotice(null), this);
     this._model.recordingsChanged.connect(this._renderNotes, this);
     this._model.loadChanged.connect(this._renderCount, this);
     this._model.viewChanged.connect(this._renderCount, this);
@@ -123,6 +127,25 @@ export class EagerLabSidebar extends SidePanel {
 
   get comparison(): ComparisonModel {
     return this._comparison;
+  }
+
+  /**
+   * Show the line that made a tensor; say so in the panel when it cannot be
+   * shown (a file, a deleted cell, a line changed since it ran).
+   */
+  private async _revealSource(
+    source: ISource,
+    row: ITensorRow,
+    code?: string | null
+  ): Promise<void> {
+    const recorded =
+      code !== undefined ? code : await this._model.sourceCode(row.i);
+    this._setNotice(await this._onRevealSource(source, row, recorded));
+  }
+
+  private _setNotice(text: string | null): void {
+    this._notice.textContent = text ?? '';
+    this._notice.hidden = !text;
   }
 
   dispose(): void {
@@ -239,7 +262,13 @@ export class EagerLabSidebar extends SidePanel {
     compareInfo.setAttribute('aria-live', 'polite');
     viewRow.append(views, jump);
 
-    node.append(stepRow, filterRow, viewRow, compareInfo, info);
+    const notice = document.createElement('div');
+    notice.className = 'jp-EagerLab-sourceNotice';
+    notice.setAttribute('role', 'status');
+    notice.hidden = true;
+    this._notice = notice;
+
+    node.append(stepRow, filterRow, viewRow, compareInfo, info, notice);
     this._eagerView = eagerView;
     this._compareView = compareView;
     this._jump = jump;
@@ -360,12 +389,16 @@ export class EagerLabSidebar extends SidePanel {
     // Newest recording first: it is the one usually wanted.
     for (const rec of recordings.slice().reverse()) {
       const og = document.createElement('optgroup');
-      og.label = Private.recordingLabel(rec, trans);
+      const label = Private.recordingLabel(rec, trans);
+      og.label = label;
       for (const step of rec.steps) {
         const option = document.createElement('option');
         option.value = `${rec.id}:${step.index}`;
+        // Each option names its recording: the closed select shows only the
+        // chosen option, and every recording has a step 0.
         let text = trans.__(
-          'step %1 · %2 tensors · %3 named',
+          '%1 · step %2 · %3 tensors · %4 named',
+          label,
           step.index,
           step.n_tensors,
           step.n_named
@@ -381,6 +414,7 @@ export class EagerLabSidebar extends SidePanel {
       select.appendChild(og);
     }
     select.value = sel ? `${sel.recordingId}:${sel.step}` : '';
+    select.title = select.selectedOptions[0]?.textContent ?? '';
     this._renderToggle();
   }
 
@@ -480,6 +514,8 @@ export class EagerLabSidebar extends SidePanel {
   private _controls: Widget;
   private _count!: HTMLElement;
   private _notes!: HTMLElement;
+  private _notice!: HTMLElement;
+  private _onRevealSource: EagerLabSidebar.IOptions['onRevealSource'];
   private _detail: DetailView;
   private _filter!: HTMLInputElement;
   private _filterTimer = 0;
@@ -496,7 +532,15 @@ export class EagerLabSidebar extends SidePanel {
 export namespace EagerLabSidebar {
   export interface IOptions {
     model: EagerLabModel;
-    onRevealSource: (source: ISource, row: ITensorRow) => void;
+    /**
+     * Show the line that made `row` (`code`: the line the kernel recorded,
+     * null when unknown); resolves to null when shown, else what to say.
+     */
+    onRevealSource: (
+      source: ISource,
+      row: ITensorRow,
+      code: string | null
+    ) => Promise<string | null>;
     onInsertCode: (code: string) => void;
     translator?: ITranslator;
   }
@@ -507,7 +551,11 @@ namespace Private {
     rec: IRecordingInfo,
     trans: TranslationBundle
   ): string {
-    const state = rec.finished ? '' : ` (${trans.__('capturing')})`;
+    const state = !rec.finished
+      ? ` (${trans.__('capturing')})`
+      : rec.kept
+        ? ` (${trans.__('kept')})`
+        : '';
     return `#${rec.id} ${rec.label}${state}`;
   }
 }
