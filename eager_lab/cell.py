@@ -114,6 +114,7 @@ class CellRecording(Recording):
 
     def __init__(self, label: str, memory_budget: int | None):
         super().__init__(_no_step, memory_budget=memory_budget)
+        self._used = True    # started by run_cell, not by `with`
         self.cell_label = label
         self.skipped_ops = 0   # eager ops past MAX_CELL_OPS, counted but not recorded
 

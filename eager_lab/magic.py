@@ -384,6 +384,7 @@ class EagerDebugMagics(Magics):
         except ValueError as err:
             raise UsageError(f"eager_debug: {err}") from None
         if not _is_model_or_function(target):
+            recording._used = True   # refused on purpose: no "never started" warning later
             raise UsageError(
                 f"eager_debug: {expr} is a plain Python {type(target).__name__}; the magic "
                 "records a Keras 3 model's train steps or the calls of a tf.function. "

@@ -222,12 +222,16 @@ def test_source_points_at_user_code():
 
 def test_nested_capture_is_refused():
     m = _tiny()
-    with eager_lab.capture(m):
+    x, y = _data()
+    with eager_lab.capture(m) as outer:
         with pytest.raises(RuntimeError, match="nested captures are not supported"):
             with eager_lab.capture(m):
                 pass
-    with eager_lab.capture(m):  # the refused inner capture left nothing behind
-        pass
+        m.train_on_batch(x, y)
+    assert len(outer.steps) == 1
+    with eager_lab.capture(m) as again:  # the refused inner capture left nothing behind
+        m.train_on_batch(x, y)
+    assert len(again.steps) == 1
 
 
 @pytest.mark.parametrize("bad", [42, "model", [1, 2]])

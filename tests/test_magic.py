@@ -433,7 +433,8 @@ def test_line_magic_status_and_usage(ip):
 def test_unload_turns_capture_off(model_ip):
     ip = model_ip
     run(ip, "%eager_debug model")
-    run(ip, "%unload_ext eager_lab")
+    with pytest.warns(eager_lab.EagerLabWarning, match="recorded no step: no train step"):
+        run(ip, "%unload_ext eager_lab")
     try:
         assert "train_step" not in vars(ip.user_ns["model"])
         assert "eager_debug" not in ip.magics_manager.magics["line"]
