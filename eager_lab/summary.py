@@ -149,7 +149,9 @@ def _num(x: float | int | None, digits: int = _MIN_DIGITS) -> str:
     if x == 0:
         return "0"
     if isinstance(x, int):
-        if abs(x) < 10 ** max(6, digits):
+        # In full when small, or when telling values apart needs nearly every digit anyway
+        # (2**62 + 1 and 2**62 + 3): an exponent form would round both.
+        if abs(x) < 10 ** max(6, digits) or digits >= len(str(abs(x))) - 3:
             return str(x)
         return _exp(format(Decimal(x), f".{digits - 1}e"))
     if not math.isfinite(x):
