@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import time
@@ -29,32 +30,8 @@ import tensorflow as tf  # noqa: E402
 import eager_lab  # noqa: E402
 
 
-class ConvNet(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = keras.layers.Conv2D(32, 3, activation="relu")
-        self.conv2 = keras.layers.Conv2D(64, 3, activation="relu")
-        self.pool = keras.layers.GlobalAveragePooling2D()
-        self.head = keras.layers.Dense(10)
-
-    def call(self, x):
-        return self.head(self.pool(self.conv2(self.conv1(x))))
-
-    def train_step(self, data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            logits = self(x, training=True)
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        return {"loss": loss}
-
-
-def build(run_eagerly: bool) -> ConvNet:
-    model = ConvNet()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=run_eagerly)
-    return model
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convnet import build  # noqa: E402  (the reference conv net, shared with memory.py)
 
 
 def plain_block(model, x, y, steps: int) -> float:
