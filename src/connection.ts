@@ -7,7 +7,6 @@ import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
 import type {
   ErrorCode,
-  IHello,
   IReplies,
   ITensor,
   ITensors,
@@ -54,15 +53,31 @@ const REPLY_TYPE: { [K in keyof IReplies]: IReplies[K]['type'] } = {
   get_trends: 'trends'
 };
 
+/** Comms reopened after the kernel evicted ours, at most (no ping-pong). */
+const MAX_REOPENS = 3;
+
 /** Rows asked for first: a small page paints sooner. */
 const FIRST_PAGE_ROWS = 1000;
+
+/**
+ * Asked of the kernel (silently, as a user expression) before this frontend
+ * opens a comm: is eager_lab's comm target registered there? ipykernel
+ * answers a comm to an unknown target by closing it on IOPub, which every
+ * other connection to that kernel (another tab, a console) logs as "Comm not
+ * found"; asking first opens comms only where eager_lab listens.
+ */
+export const TARGET_PROBE = `'${COMM_TARGET}' in __import__('comm').get_comm_manager().targets`;
 
 /**
  * One kernel's eager_lab conversation.
  *
  * Registers the `eager_lab` comm target (so a kernel that loads eager_lab
- * later opens a comm to us), and opens a comm itself once the kernel is live.
- * A kernel restart ends this connection: the registry makes a new one.
+ * later opens a comm to us), and opens a comm of its own once the kernel is
+ * live and eager_lab listens there. Requests go on comms this connection
+ * opened: a comm the kernel opens reaches every connection to the kernel
+ * (each tab, each console) under one id, so it is answered and left to the
+ * others, never closed or used here. A kernel restart ends this connection:
+ * the registry makes a new one.
  */
 export class EagerConnection implements IEagerConnection {
   constructor(options: EagerConnection.IOptions) {
@@ -114,17 +129,15 @@ export class EagerConnection implements IEagerConnection {
       this._pending.delete(id);
     }
     for (const comm of [this._comm, this._opening, ...this._retiring]) {
-      if (comm && !comm.isDisposed) {
-        this._closing.add(comm);
-        try {
-          comm.close();
-        } catch {
-          // The kernel connection may already be gone.
-        }
+      if (comm) {
+        this._drop(comm);
       }
     }
     this._comm = this._opening = null;
     this._retiring.clear();
+    // The kernel's own comms are other connections' too: dropped here only.
+    this._shared.forEach(comm => comm.dispose());
+    this._shared.clear();
     Signal.clearData(this);
   }
 
@@ -211,9 +224,56 @@ export class EagerConnection implements IEagerConnection {
 
   private async _openWhenLive(): Promise<void> {
     await this._whenLive();
-    if (this._isDisposed || this._comm || this._isStale()) {
+    if (this._isDisposed || this._comm || this._opening || this._isStale()) {
       return;
     }
+    const listening = await this._isListening();
+    if (this._isDisposed || this._comm || this._opening || this._isStale()) {
+      return;
+    }
+    if (listening === false) {
+      // eager_lab opens a comm itself when it is loaded: wait for that.
+      if (this._state.kind === 'connecting') {
+        this._setState({ kind: 'not_loaded' });
+      }
+      return;
+    }
+    this._openOwn();
+  }
+
+  /**
+   * Whether eager_lab's comm target is registered in the kernel (see
+   * TARGET_PROBE); false for a kernel that cannot tell (not Python, no
+   * `comm`: no eager_lab either), null when the question got no answer.
+   */
+  private async _isListening(): Promise<boolean | null> {
+    try {
+      const future = this._kernel.requestExecute(
+        {
+          code: '',
+          silent: true,
+          store_history: false,
+          allow_stdin: false,
+          stop_on_error: false,
+          user_expressions: { [COMM_TARGET]: TARGET_PROBE }
+        },
+        true
+      );
+      const reply = (await future.done) as KernelMessage.IExecuteReplyMsg;
+      if (reply.content.status !== 'ok') {
+        return null; // aborted after an error in a queued cell: no answer
+      }
+      const result = (
+        reply.content.user_expressions as Record<string, any> | undefined
+      )?.[COMM_TARGET];
+      return result?.status === 'ok' && result.data?.['text/plain'] === 'True';
+    } catch {
+      return null;
+    }
+  }
+
+  /** Open a comm of this connection's own, with `hello`. */
+  private _openOwn(): void {
     let comm: Kernel.IComm;
     try {
       comm = this._kernel.createComm(COMM_TARGET);
@@ -222,9 +282,10 @@ export class EagerConnection implements IEagerConnection {
       this._setState({ kind: 'error', message: (e as Error).message });
       return;
     }
+    this._own.add(comm);
     this._opening = comm;
     comm.onMsg = msg => this._onMessage(comm, msg);
-    comm.onClose = () => this._onClose(comm);
+    comm.onClose = msg => this._onClose(comm, msg);
     this._armHandshakeTimer(comm);
     comm.open(hello(this._version) as unknown as JSONObject);
   }
@@ -266,13 +327,18 @@ export class EagerConnection implements IEagerConnection {
     }
   }
 
-  /** A comm opened by the kernel (eager_lab was loaded there). */
+  /**
+   * A comm opened by the kernel (eager_lab was loaded there). Every
+   * connection to the kernel gets it under the same id: answer it, so the
+   * kernel knows a panel is there, then leave it to the others (closing it
+   * would close it for them too) and go on on a comm of our own.
+   */
   private _onCommOpen = (
     comm: Kernel.IComm,
     msg: KernelMessage.ICommOpenMsg
   ): void => {
     if (this._isDisposed || this._isStale()) {
-      comm.close();
+      comm.dispose();
       return;
     }
     const data = decodeMessage(msg.content.data);
@@ -282,29 +348,38 @@ export class EagerConnection implements IEagerConnection {
         code: 'bad_request',
         message: 'expected hello as comm-open data'
       });
-      comm.close();
+      comm.dispose();
       return;
     }
     if (!isCompatible(data.protocol_version)) {
       comm.send(
         versionMismatch(data.protocol_version) as unknown as JSONObject
       );
-      comm.close();
+      comm.dispose();
       this._mismatch(data.protocol_version);
       return;
     }
-    comm.onMsg = m => this._onMessage(comm, m);
-    comm.onClose = () => this._onClose(comm);
     comm.send(welcome(this._version) as unknown as JSONObject);
-    this._adopt(comm, data);
+    // Kept, unused, until this connection ends: JupyterLab counts comms per
+    // target to share one kernel subshell among them, and disposing this one
+    // now could delete the subshell that our own comm is about to use.
+    comm.onMsg = () => undefined;
+    comm.onClose = () => void this._shared.delete(comm);
+    this._shared.add(comm);
+    if (this._state.kind !== 'ready') {
+      this._setState({ kind: 'connecting' });
+    }
+    // A new hello is a new kernel-side transport (a load, a reload): our
+    // older comm may be gone with the old one, so open a fresh one.
+    if (!this._opening) {
+      this._openOwn();
+    }
   };
 
   /** Make `comm` the live one; the older one closes once its replies are in. */
   private _adopt(
     comm: Kernel.IComm,
-    peer:
-      | IHello
-      | { version: string; protocol_version: string; capabilities?: string[] }
+    peer: { version: string; protocol_version: string; capabilities?: string[] }
   ): void {
     const older = [this._comm, this._opening].filter(
       c => c !== null && c !== comm
@@ -317,8 +392,7 @@ export class EagerConnection implements IEagerConnection {
       kind: 'ready',
       kernelVersion: peer.version,
       protocolVersion: peer.protocol_version,
-      // A kernel's own `hello` lists none: `supports()` goes by its version.
-      capabilities: 'capabilities' in peer ? peer.capabilities : undefined
+      capabilities: peer.capabilities
     });
   }
 
@@ -328,9 +402,21 @@ export class EagerConnection implements IEagerConnection {
       return;
     }
     this._retiring.delete(comm);
-    if (!comm.isDisposed) {
-      this._closing.add(comm);
+    this._drop(comm);
+  }
+
+  /** Close a comm of ours (the kernel forgets it), quietly. */
+  private _drop(comm: Kernel.IComm): void {
+    this._own.delete(comm);
+    if (comm.isDisposed) {
+      return;
+    }
+    this._closing.add(comm);
+    try {
       comm.close();
+    } catch {
+      // The kernel connection is already gone: nothing to tell the kernel.
+      comm.dispose();
     }
   }
 
@@ -397,8 +483,12 @@ export class EagerConnection implements IEagerConnection {
     }
   }
 
-  private _onClose(comm: Kernel.IComm): void {
+  private _onClose(
+    comm: Kernel.IComm,
+    msg?: KernelMessage.ICommCloseMsg
+  ): void {
     this._retiring.delete(comm);
+    this._own.delete(comm);
     if (this._closing.delete(comm) || this._isDisposed) {
       return; // we closed it
     }
@@ -407,8 +497,9 @@ export class EagerConnection implements IEagerConnection {
         this._settle(id, null, [], 'the kernel closed the comm');
       }
     }
+    const data = (msg?.content.data ?? {}) as { reason?: unknown };
     if (comm === this._opening) {
-      // No `eager_lab` target in the kernel: it closed our comm before welcome.
+      // The target went away between our question and our hello.
       this._opening = null;
       this._clearHandshakeTimer();
       if (this._state.kind === 'connecting') {
@@ -416,7 +507,15 @@ export class EagerConnection implements IEagerConnection {
       }
     } else if (comm === this._comm) {
       this._comm = null;
-      this._setState({ kind: 'not_loaded' });
+      if (data.reason === 'evicted' && this._reopened < MAX_REOPENS) {
+        // The kernel keeps a few comms and closed ours as the least recently
+        // heard from: this panel is still here, so it opens another.
+        this._reopened += 1;
+        this._setState({ kind: 'connecting' });
+        this._openOwn();
+      } else {
+        this._setState({ kind: 'not_loaded' });
+      }
     }
   }
 
@@ -524,6 +623,11 @@ export class EagerConnection implements IEagerConnection {
 
   private _comm: Kernel.IComm | null = null;
   private _opening: Kernel.IComm | null = null;
+  /** Comms this connection opened (the kernel's own are never kept). */
+  private _own = new Set<Kernel.IComm>();
+  /** Comms the kernel opened, answered and left alone (see _onCommOpen). */
+  private _shared = new Set<Kernel.IComm>();
+  private _reopened = 0;
   private _retiring = new Set<Kernel.IComm>();
   private _closing = new Set<Kernel.IComm>();
   private _counter = 0;
@@ -560,6 +664,7 @@ export class ConnectionRegistry {
   constructor(options: ConnectionRegistry.IOptions) {
     this._version = options.version;
     this._timeoutMs = options.timeoutMs;
+    window.addEventListener('pagehide', this._onPageHide);
   }
 
   /** Emitted with the new connection when a restart replaced one. */
@@ -567,31 +672,44 @@ export class ConnectionRegistry {
     return this._replaced;
   }
 
-  connectionFor(kernel: Kernel.IKernelConnection): IEagerConnection {
-    const entry = this._entries.get(kernel);
-    if (entry && entry.connection.kernelId === kernel.id) {
-      return entry.connection;
+  /**
+   * The connection to `kernel`; `owner` is the session connection that holds
+   * it, whose end ends the connection while the kernel connection can still
+   * tell the kernel (once the kernel connection itself is disposed, our
+   * comms could no longer be closed and the kernel would keep pushing to
+   * them).
+   */
+  connectionFor(
+    kernel: Kernel.IKernelConnection,
+    owner?: { readonly disposed: ISignal<any, any> } | null
+  ): IEagerConnection {
+    let entry = this._entries.get(kernel);
+    if (!entry || entry.connection.kernelId !== kernel.id) {
+      entry?.connection.dispose();
+      const fresh: Private.IEntry = {
+        connection: this._create(kernel, 0),
+        generation: 0,
+        owner: entry?.owner ?? null
+      };
+      if (!entry) {
+        kernel.statusChanged.connect(this._onStatus, this);
+        kernel.disposed.connect(this._release, this);
+      }
+      this._entries.set(kernel, fresh);
+      entry = fresh;
     }
-    entry?.connection.dispose();
-    const fresh: Private.IEntry = {
-      connection: this._create(kernel, 0),
-      generation: 0
-    };
-    this._entries.set(kernel, fresh);
-    if (!entry) {
-      kernel.statusChanged.connect(this._onStatus, this);
-      kernel.disposed.connect(this._onDisposed, this);
+    if (owner && entry.owner !== owner) {
+      entry.owner = owner;
+      owner.disposed.connect(() => this._release(kernel), this);
     }
-    return fresh.connection;
+    return entry.connection;
   }
 
   dispose(): void {
-    for (const [kernel, entry] of this._entries) {
-      kernel.statusChanged.disconnect(this._onStatus, this);
-      kernel.disposed.disconnect(this._onDisposed, this);
-      entry.connection.dispose();
+    window.removeEventListener('pagehide', this._onPageHide);
+    for (const kernel of [...this._entries.keys()]) {
+      this._release(kernel);
     }
-    this._entries.clear();
     Signal.clearData(this);
   }
 
@@ -623,10 +741,33 @@ export class ConnectionRegistry {
     this._replaced.emit(entry.connection);
   }
 
-  private _onDisposed(kernel: Kernel.IKernelConnection): void {
-    this._entries.get(kernel)?.connection.dispose();
+  /** Its panel or kernel connection is gone: close our comms, forget it. */
+  private _release(kernel: Kernel.IKernelConnection): void {
+    const entry = this._entries.get(kernel);
+    if (!entry) {
+      return;
+    }
     this._entries.delete(kernel);
+    if (!kernel.isDisposed) {
+      kernel.statusChanged.disconnect(this._onStatus, this);
+      kernel.disposed.disconnect(this._release, this);
+    }
+    entry.connection.dispose();
   }
+
+  /**
+   * The page is going away (closed, reloaded): close our comms while the
+   * websocket is still open, so that the kernel does not keep comms of a
+   * page that no longer exists (and push to them).
+   */
+  private _onPageHide = (event: PageTransitionEvent): void => {
+    if (event.persisted) {
+      return; // kept in the back-forward cache: it may come back as it is
+    }
+    for (const entry of this._entries.values()) {
+      entry.connection.dispose();
+    }
+  };
 
   private _entries = new Map<Kernel.IKernelConnection, Private.IEntry>();
   private _replaced = new Signal<this, IEagerConnection>(this);
@@ -656,6 +797,8 @@ namespace Private {
   export interface IEntry {
     connection: EagerConnection;
     generation: number;
+    /** The session connection holding the kernel connection, if known. */
+    owner: { readonly disposed: ISignal<any, any> } | null;
   }
 
   export interface ITimer {

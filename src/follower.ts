@@ -56,7 +56,9 @@ export class KernelFollower {
     if (!kernel) {
       this._model.followNoKernel();
     } else {
-      this._model.followConnection(this._registry.connectionFor(kernel));
+      this._model.followConnection(
+        this._registry.connectionFor(kernel, this._context?.session)
+      );
     }
   }
 

@@ -6,7 +6,8 @@ import { Signal } from '@lumino/signaling';
 import {
   ConnectionRegistry,
   EagerConnection,
-  RequestError
+  RequestError,
+  TARGET_PROBE
 } from '../connection';
 import { MAX_PAGE_ROWS, PROTOCOL_VERSION } from '../protocol';
 import type { IEagerConnection } from '../tokens';
@@ -18,6 +19,8 @@ class FakeComm {
     readonly commId: string
   ) {}
   isDisposed = false;
+  /** Whether we told the kernel (comm_close), not just dropped it here. */
+  closed = false;
   opened: any = undefined;
   sent: any[] = [];
   onMsg: ((msg: any) => void) | null = null;
@@ -36,7 +39,12 @@ class FakeComm {
     if (this.isDisposed) {
       return;
     }
+    this.closed = true;
     this.onClose?.({ content: { comm_id: this.commId, data: {} } });
+    this.isDisposed = true;
+  }
+  /** As CommHandler.dispose: forgotten here, nothing sent to the kernel. */
+  dispose(): void {
     this.isDisposed = true;
   }
 
@@ -44,8 +52,8 @@ class FakeComm {
   reply(data: any, buffers: any[] = []): void {
     this.onMsg?.({ content: { comm_id: this.commId, data }, buffers });
   }
-  kernelCloses(): void {
-    this.onClose?.({ content: { comm_id: this.commId, data: {} } });
+  kernelCloses(data: any = {}): void {
+    this.onClose?.({ content: { comm_id: this.commId, data } });
     this.isDisposed = true;
   }
   lastSent(): any {
@@ -61,7 +69,28 @@ class FakeKernel {
   disposed = new Signal<any, void>(this);
   targets = new Map<string, (comm: any, msg: any) => void>();
   comms: FakeComm[] = [];
+  /** Whether eager_lab's target is registered kernel-side (the probe's answer). */
+  listening: boolean | 'no answer' = true;
+  executes: any[] = [];
   private _n = 0;
+
+  requestExecute(content: any): { done: Promise<any> } {
+    this.executes.push(content);
+    if (this.listening === 'no answer') {
+      return { done: Promise.reject(new Error('aborted')) };
+    }
+    const text = this.listening ? 'True' : 'False';
+    return {
+      done: Promise.resolve({
+        content: {
+          status: 'ok',
+          user_expressions: {
+            eager_lab: { status: 'ok', data: { 'text/plain': text } }
+          }
+        }
+      })
+    };
+  }
 
   registerCommTarget(name: string, cb: (comm: any, msg: any) => void): void {
     this.targets.set(name, cb);
@@ -182,29 +211,93 @@ describe('handshake', () => {
     });
   });
 
-  it('adopts a comm the kernel opens later, answering welcome', async () => {
-    const { kernel, conn } = connect();
+  it('asks silently whether eager_lab listens before opening a comm', async () => {
+    const { kernel } = connect();
     await flush();
-    kernel.comms[0].kernelCloses();
+    expect(kernel.executes).toEqual([
+      expect.objectContaining({
+        code: '',
+        silent: true,
+        store_history: false,
+        user_expressions: { eager_lab: TARGET_PROBE }
+      })
+    ]);
+    expect(kernel.comms).toHaveLength(1);
+  });
+
+  it('opens no comm where eager_lab does not listen (no close on IOPub)', async () => {
+    const kernel = new FakeKernel();
+    kernel.listening = false;
+    const { conn } = connect(kernel);
+    await flush();
+    expect(kernel.comms).toHaveLength(0);
     expect(conn.state.kind).toBe('not_loaded');
-    const comm = kernel.open(KERNEL_HELLO);
-    expect(comm.lastSent()).toMatchObject({
+  });
+
+  it('opens its comm when the question gets no answer', async () => {
+    const kernel = new FakeKernel();
+    kernel.listening = 'no answer';
+    connect(kernel);
+    await flush();
+    expect(kernel.comms).toHaveLength(1);
+  });
+
+  it('answers a comm the kernel opens later, then goes on on its own', async () => {
+    const kernel = new FakeKernel();
+    kernel.listening = false;
+    const { conn } = connect(kernel);
+    await flush();
+    expect(conn.state.kind).toBe('not_loaded');
+    const shared = kernel.open(KERNEL_HELLO);
+    expect(shared.lastSent()).toMatchObject({
       type: 'welcome',
       side: 'frontend',
       protocol_version: PROTOCOL_VERSION
     });
+    // Every connection to the kernel got that comm: it is left to them,
+    // never closed (nor used) here.
+    expect(shared.isDisposed).toBe(false);
+    expect(shared.closed).toBe(false);
+    expect(conn.state.kind).toBe('connecting');
+    const own = kernel.comms[kernel.comms.length - 1];
+    expect(own).not.toBe(shared);
+    expect(own.opened).toMatchObject({ type: 'hello', side: 'frontend' });
+    own.reply(example('welcome'));
     expect(conn.state.kind).toBe('ready');
+    void conn.request({ type: 'request_state' });
+    expect(own.lastSent()).toMatchObject({ type: 'request_state' });
+    expect(shared.sent).toHaveLength(1); // the welcome only
+    conn.dispose();
+    expect(own.closed).toBe(true);
+    expect(shared.closed).toBe(false); // dropped here, not closed for others
+    expect(shared.isDisposed).toBe(true);
   });
 
-  it('keeps the newest comm and closes the older one', async () => {
+  it('keeps the newest comm of its own and closes the older one', async () => {
     const { kernel, conn, comm } = await ready();
-    const newer = kernel.open(KERNEL_HELLO);
+    kernel.open(KERNEL_HELLO); // a reload of eager_lab in the kernel
+    const newer = kernel.comms[kernel.comms.length - 1];
+    expect(conn.state.kind).toBe('ready'); // the old comm serves meanwhile
+    newer.reply(example('welcome'));
     expect(conn.state.kind).toBe('ready');
-    expect(comm.isDisposed).toBe(true);
+    expect(comm.closed).toBe(true);
     expect(newer.isDisposed).toBe(false);
     // Requests now go on the newer comm.
     void conn.request({ type: 'request_state' });
     expect(newer.lastSent()).toMatchObject({ type: 'request_state' });
+  });
+
+  it('opens another comm when the kernel evicts its comm', async () => {
+    const { kernel, conn, comm } = await ready();
+    comm.kernelCloses({ reason: 'evicted', message: 'too many comms' });
+    expect(conn.state.kind).toBe('connecting');
+    const again = kernel.comms[kernel.comms.length - 1];
+    expect(again).not.toBe(comm);
+    again.reply(example('welcome'));
+    expect(conn.state.kind).toBe('ready');
+    // A comm closed for any other reason means eager_lab went away.
+    again.kernelCloses();
+    expect(conn.state.kind).toBe('not_loaded');
   });
 
   it('refuses a kernel hello of another major version', async () => {
@@ -396,7 +489,9 @@ describe('pushes and stale kernels', () => {
     comm.reply({ type: 'mystery' });
     expect(pushes).toEqual(['status', 'recording']);
     // A second comm becomes live; the first one's pushes no longer count.
-    const newer = kernel.open(KERNEL_HELLO);
+    kernel.open(KERNEL_HELLO);
+    const newer = kernel.comms[kernel.comms.length - 1];
+    newer.reply(example('welcome'));
     comm.reply(example('status'));
     newer.reply(example('status'));
     expect(pushes).toEqual(['status', 'recording', 'status']);
@@ -461,5 +556,33 @@ describe('ConnectionRegistry', () => {
     const conn = registry.connectionFor(kernel as any);
     kernel.disposed.emit();
     expect(conn.isDisposed).toBe(true);
+  });
+
+  it("closes its comm when the panel's session ends, before its kernel connection goes", async () => {
+    const registry = new ConnectionRegistry({ version: '0.1.0' });
+    const kernel = new FakeKernel();
+    const session = { disposed: new Signal<any, void>({}) };
+    const conn = registry.connectionFor(kernel as any, session);
+    await flush();
+    const comm = kernel.comms[0];
+    comm.reply(example('welcome'));
+    session.disposed.emit();
+    expect(conn.isDisposed).toBe(true);
+    expect(comm.closed).toBe(true); // the kernel is told, so it stops pushing
+    expect(registry.connectionFor(kernel as any)).not.toBe(conn);
+    registry.dispose();
+  });
+
+  it('closes its comms when the page goes away', async () => {
+    const registry = new ConnectionRegistry({ version: '0.1.0' });
+    const kernel = new FakeKernel();
+    const conn = registry.connectionFor(kernel as any);
+    await flush();
+    const comm = kernel.comms[0];
+    comm.reply(example('welcome'));
+    window.dispatchEvent(new Event('pagehide'));
+    expect(conn.isDisposed).toBe(true);
+    expect(comm.closed).toBe(true);
+    registry.dispose();
   });
 });
