@@ -8,6 +8,9 @@ import { WindowedList, WindowedListModel } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { BoxLayout, Widget } from '@lumino/widgets';
 
+/** Animation frames to wait for a shown list's layout before scrolling it. */
+const SYNC_FRAMES = 10;
+
 /** Row height in pixels; rows never wrap, so estimates are exact. */
 export const ROW_HEIGHT = 24;
 
@@ -181,6 +184,42 @@ export abstract class VirtualGrid extends Widget {
     super.onAfterAttach(msg);
     this.node.addEventListener('keydown', this);
     this.node.addEventListener('click', this);
+  }
+
+  /**
+   * A row revealed while the panel was hidden (the first NaN of a step that
+   * arrived with the sidebar closed) scrolled the list's model but not the
+   * DOM, which cannot scroll while not displayed: the rows were drawn for the
+   * model's offset below an unscrolled viewport, blank on top until the user
+   * scrolled. Bring the DOM to the model's offset when shown.
+   */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._syncScroll(SYNC_FRAMES);
+  }
+
+  /**
+   * Scroll again to the cursor (the row revealed while hidden) once the list
+   * is laid out: right after a show it has no height to scroll in, and the
+   * offset computed while hidden was for a zero-height viewport. Tries for
+   * `frames` animation frames.
+   */
+  private _syncScroll(frames: number): void {
+    const outer = this.list.outerNode;
+    if (
+      this.isDisposed ||
+      Math.abs(outer.scrollTop - this.listModel.scrollOffset) <= 1
+    ) {
+      return;
+    }
+    if (outer.scrollHeight > outer.clientHeight) {
+      this.listModel.height = outer.clientHeight;
+      void this.list
+        .scrollToItem(Math.min(this.cursor, this.rowCount - 1), 'smart')
+        .catch(() => undefined);
+    } else if (frames > 0) {
+      requestAnimationFrame(() => this._syncScroll(frames - 1));
+    }
   }
 
   protected onBeforeDetach(msg: Message): void {
