@@ -5,7 +5,9 @@
  */
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { expect } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const SIDEBAR_ID = 'eager-lab-sidebar';
@@ -117,16 +119,68 @@ export function exactText(text: string): RegExp {
   return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
-/** Upload examples/demo.ipynb into the test's folder and open it (its kernel starts). */
+/**
+ * examples/demo.ipynb as a fresh copy: outputs and execution counts cleared
+ * (a clone where the demo was opened and autosaved carries an earlier
+ * session's), every cell with an id (nbformat 4.5). `edit` may change it.
+ */
+export function freshDemo(edit?: (nb: any) => void): string {
+  const nb = JSON.parse(fs.readFileSync(DEMO, 'utf8'));
+  nb.nbformat_minor = Math.max(nb.nbformat_minor ?? 0, 5);
+  nb.cells.forEach((cell: any, k: number) => {
+    cell.id = cell.id ?? `demo-cell-${k}`;
+    if (cell.cell_type === 'code') {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+  });
+  edit?.(nb);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eager-lab-ui-'));
+  const file = path.join(dir, 'demo.ipynb');
+  fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+  return file;
+}
+
+/** Upload a fresh copy of examples/demo.ipynb into the test's folder and open it. */
 export async function openDemo(
   page: IJupyterLabPageFixture,
   tmpPath: string,
-  name = 'demo.ipynb'
+  name = 'demo.ipynb',
+  edit?: (nb: any) => void
 ): Promise<void> {
-  await page.contents.uploadFile(DEMO, `${tmpPath}/${name}`);
+  await page.contents.uploadFile(freshDemo(edit), `${tmpPath}/${name}`);
   await page.notebook.openByPath(`${tmpPath}/${name}`);
   await page.notebook.activate(name);
   await waitForKernelIdle(page);
+}
+
+/**
+ * Console errors and page errors of `page` from now on (the list grows).
+ * Playwright reports console.error as type 'error'.
+ */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', msg => {
+    if (msg.type() === 'error') {
+      errors.push(`console: ${msg.text()}`);
+    }
+  });
+  page.on('pageerror', err => errors.push(`page: ${err.message}`));
+  return errors;
+}
+
+/** Make the right sidebar `width` px wide and wait until the panel is. */
+export async function setPanelWidth(
+  page: IJupyterLabPageFixture,
+  width: number
+): Promise<void> {
+  await page.sidebar.setWidth(width, 'right');
+  await expect
+    .poll(async () => {
+      const w = await sidebar(page).evaluate(e => e.getBoundingClientRect().width);
+      return Math.abs(w - width) <= 3;
+    })
+    .toBe(true);
 }
 
 /** Run one cell and wait for it to finish (its execution count appears). */
