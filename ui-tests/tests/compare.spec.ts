@@ -74,8 +74,27 @@ test.describe('eager vs graph', () => {
     const [eager, graph] = await diff
       .locator('tbody td')
       .evaluateAll(tds => tds.slice(1, 3).map(td => Number(td.textContent)));
+    // The eager value is there, a number (never "—" beside the graph's), and
+    // it is the eager tensor's own value as its detail reads it.
+    expect(Number.isFinite(eager)).toBe(true);
+    expect(Number.isFinite(graph)).toBe(true);
     expect(eager).not.toBeCloseTo(graph, 3);
     await expect(view.locator('.jp-EagerLab-detailName')).toHaveText('mul:0');
+    const raw = view.locator('.jp-EagerLab-raw .jp-EagerLab-value');
+    await expect(raw).toHaveCount(1);
+    expect(Number(await raw.textContent())).toBe(eager);
+    // A scalar: "1 value", not "0–0 of 1", and no pager buttons.
+    await expect(view.locator('.jp-EagerLab-compare .jp-EagerLab-pageInfo')).toHaveText(
+      '1 value'
+    );
+    await expect(view.locator('.jp-EagerLab-compare .jp-EagerLab-next')).toHaveCount(0);
+    // Clicking the row again (and again) while its values are on the way
+    // keeps them: the eager column never falls back to "—".
+    for (let k = 0; k < 3; k++) {
+      await mul.locator('.jp-EagerLab-col-name').click();
+    }
+    await expect(diff.locator('tbody td').nth(1)).toHaveText(String(eager));
+    await expect(view.locator('.jp-EagerLab-noValue')).toHaveCount(0);
 
     // Elsewhere and back: the filter narrows the rows, "First divergence" returns.
     await filterBox(page).fill('Square');

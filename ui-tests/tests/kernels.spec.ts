@@ -3,7 +3,9 @@
  * notebook when several notebooks with their own kernels are open.
  */
 import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
 import {
+  collectErrors,
   emptyState,
   notebookWith,
   openSidebar,
@@ -75,3 +77,83 @@ test('two notebooks, two kernels: the panel follows the active one', async ({
   await page.notebook.activate('plain.ipynb');
   await expect(emptyState(page, 'not_loaded')).toBeVisible();
 });
+
+test('extra tabs on one kernel come and go without "Comm not found" errors', async ({
+  page,
+  context
+}) => {
+  const errors = collectErrors(page);
+  const ours = new Set<string>();
+  recordEagerComms(page, ours);
+  await page.reload({ waitForIsReady: false }); // so that its websockets are seen
+  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0);
+  await openSidebar(page);
+  await notebookWith(page, 'tabs.ipynb', ['1 + 1']);
+  await expect(emptyState(page, 'not_loaded')).toBeVisible();
+
+  // A second tab on the same notebook and kernel, while eager_lab is not loaded there:
+  // its panel must not open a comm the kernel closes in front of every other tab.
+  const second = await context.newPage();
+  const secondErrors = collectErrors(second);
+  recordEagerComms(second, ours);
+  await second.goto(page.url());
+  await expect(second.locator('.jp-NotebookPanel')).toBeVisible();
+  await expect(
+    second.locator('#eager-lab-sidebar .jp-EagerLab-empty[data-reason="not_loaded"]')
+  ).toBeAttached();
+
+  await page.notebook.addCell('code', '%load_ext eager_lab');
+  await runCell(page, 1);
+  await page.notebook.addCell('code', SQUARE);
+  await runCell(page, 2);
+  await expect(rowByName(page, 'mul:0')).toBeVisible();
+  await expect(
+    second.locator('#eager-lab-sidebar .jp-EagerLab-row', { hasText: 'mul:0' })
+  ).toBeAttached();
+
+  // The extra tab goes; the first one captures again, then reloads.
+  await second.close();
+  await runCell(page, 2);
+  await expect(rowByName(page, 'mul:0')).toBeVisible();
+  await page.notebook.save();
+  await page.reload({ waitForIsReady: false });
+  await expect(page.locator('.jp-NotebookPanel')).toBeVisible();
+  await expect(rowByName(page, 'mul:0')).toBeVisible();
+  await page.notebook.activate('tabs.ipynb');
+  await runCell(page, 2);
+  await expect(rowByName(page, 'mul:0')).toBeVisible();
+
+  // Other extensions' comms (ipywidgets opens one to a kernel without ipywidgets) may
+  // be reported; none of eager_lab's may.
+  expect(ours.size).toBeGreaterThan(0);
+  const commErrors = [...errors, ...secondErrors].filter(
+    e =>
+      /exception opening new comm/i.test(e) ||
+      [...ours].some(id => e.includes(`Comm not found for comm id ${id}`))
+  );
+  expect(commErrors).toEqual([]);
+});
+
+/**
+ * Record the ids of eager_lab comms opened on `page`'s kernel websockets, by either side
+ * (JupyterLab's websocket frames carry the message JSON as text).
+ */
+function recordEagerComms(page: Page, ids: Set<string>): void {
+  page.on('websocket', ws => {
+    const look = (frame: { payload: string | Buffer }) => {
+      const text =
+        typeof frame.payload === 'string'
+          ? frame.payload
+          : frame.payload.toString('latin1');
+      if (!/"comm_open"/.test(text) || !/"target_name":\s*"eager_lab"/.test(text)) {
+        return;
+      }
+      const id = /"comm_id":\s*"([^"]+)"/.exec(text);
+      if (id) {
+        ids.add(id[1]);
+      }
+    };
+    ws.on('framesent', look);
+    ws.on('framereceived', look);
+  });
+}
