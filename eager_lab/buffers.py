@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .protocol import MAX_VALUES, ProtocolError
+from .protocol import MAX_VALUES, ProtocolError, preview
 
 # Wire dtype per tensor dtype. bool -> uint8 (no JS typed array for bool); float16 has no
 # typed array in all browsers yet, and bfloat16 values are float32 in the record already.
@@ -77,7 +77,7 @@ def page(rec, prefix: tuple = (), offset: int = 0, count: int = MAX_VALUES,
                             "are not sent (only real numbers and bool)", request_id)
     shape = value.shape
     if len(prefix) > len(shape) or any(p >= d for p, d in zip(prefix, shape)):
-        raise ProtocolError("bad_request", f"prefix {list(prefix)} is outside shape "
+        raise ProtocolError("bad_request", f"prefix {preview(list(prefix))} is outside shape "
                             f"{list(shape)}", request_id)
     sub = np.asarray(value[tuple(prefix)])        # a view; 0-d when prefix indexes every axis
     flat = np.ascontiguousarray(sub).reshape(-1)  # copies only a strided selection

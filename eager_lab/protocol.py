@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import reprlib
 import time
 from dataclasses import dataclass
 
@@ -22,8 +24,24 @@ CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
 MAX_ROWS = 5000
 #: Elements per ``values`` message; a larger ``count`` is clamped.
 MAX_VALUES = 1_048_576
-#: Length kept of a step's exception text in a digest (TF messages can be pages long).
+#: Length kept of a step's exception text in a digest, and of an ``error`` reply's message
+#: (TF messages can be pages long).
 MAX_ERROR_TEXT = 2000
+
+# Bounds on what a peer sends. A reply never grows with its request: an input value quoted
+# in an error message is cut to MAX_ECHO characters, so a 10 MB field gets a short reply.
+#: Largest integer a request may hold: JavaScript's Number.MAX_SAFE_INTEGER (the panel
+#: cannot send or read a larger one exactly; every id, step and index is far below it).
+MAX_INT = 2**53 - 1
+#: Longest ``request_id``. A longer one cannot be echoed whole, and a cut echo could match
+#: another pending request, so it is answered as having none (the panel sends ``r123``).
+MAX_REQUEST_ID = 128
+#: Entries of a ``get_values.prefix`` (numpy arrays have at most 64 dimensions).
+MAX_PREFIX = 64
+#: Characters of a peer's value quoted in an error message.
+MAX_ECHO = 64
+#: Length of a ``protocol_version`` string.
+MAX_VERSION = 64
 
 
 class ProtocolError(Exception):
@@ -38,6 +56,26 @@ class ProtocolError(Exception):
 
     def to_json(self) -> dict:
         return error(self.code, self.message, self.request_id, **self.extra)
+
+
+_echo = reprlib.Repr()
+_echo.maxstring = _echo.maxlong = _echo.maxother = MAX_ECHO
+_echo.maxlist = _echo.maxtuple = 8
+_echo.maxdict = 4
+_echo.maxlevel = 2
+
+
+def preview(value) -> str:
+    """``repr(value)`` in at most MAX_ECHO characters, for error messages.
+
+    ``reprlib`` never builds the whole repr, so quoting a 10 MB string or a list of a
+    million items costs as little as quoting a short one.
+    """
+    try:
+        text = _echo.repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int too long for str() (4300 digits)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO - 3] + "..."
 
 
 # -- handshake ---------------------------------------------------------------------------
@@ -57,17 +95,30 @@ def welcome() -> dict:
 
 
 def error(code: str, message: str, request_id: str | None = None, **extra) -> dict:
-    """``request_id`` is always present: null when the error answers no request."""
+    """``request_id`` is always present: null when the error answers no request.
+
+    The message is cut to MAX_ERROR_TEXT characters (a TensorFlow error can be pages long).
+    """
+    if len(message) > MAX_ERROR_TEXT:
+        message = message[:MAX_ERROR_TEXT - 3] + "..."
     return {"type": "error", "request_id": request_id, "code": code, "message": message,
             **extra}
 
 
+# The frontend's grammar (src/protocol.ts parseVersion): MAJOR.MINOR.PATCH in ASCII digits,
+# an optional suffix. re.ASCII: str.isdigit() takes '²', which int() then refuses.
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:[-+.][0-9A-Za-z.+-]*)?", re.ASCII)
+
+
 def major(version) -> int | None:
-    """The major number of ``"1.0.0"``, or None for anything that is not a version."""
-    if not isinstance(version, str):
+    """The major number of ``"1.0.0"``, or None for anything that is not a version.
+
+    At most MAX_VERSION characters: a 5,000-digit major would make int() raise.
+    """
+    if not isinstance(version, str) or len(version) > MAX_VERSION:
         return None
-    head = version.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+    match = _VERSION.fullmatch(version.strip())
+    return int(match.group(1)) if match else None
 
 
 def check_peer(data) -> dict:
@@ -78,14 +129,17 @@ def check_peer(data) -> dict:
     """
     if not isinstance(data, dict) or data.get("type") not in ("hello", "welcome"):
         raise ProtocolError("bad_request", "expected a hello message")
+    kind = data["type"]
     theirs = data.get("protocol_version")
     if major(theirs) is None:
-        raise ProtocolError("bad_request", f"hello has no valid protocol_version: {theirs!r}")
+        raise ProtocolError("bad_request", f"{kind} has no valid protocol_version (MAJOR.MINOR."
+                            f"PATCH, at most {MAX_VERSION} characters): {preview(theirs)}")
     if major(theirs) != major(PROTOCOL_VERSION):
+        side = data.get("side") if data.get("side") in ("frontend", "kernel") else "other side"
         raise ProtocolError(
             "version_mismatch",
             f"eager_lab protocol mismatch: the kernel speaks {PROTOCOL_VERSION}, the "
-            f"{data.get('side', 'other side')} speaks {theirs} (major versions must match)",
+            f"{side} speaks {theirs.strip()} (major versions must match)",
             protocol_version=PROTOCOL_VERSION)
     return data
 
@@ -121,48 +175,65 @@ REQUEST_TYPES = tuple(_FIELDS)
 
 
 def _is_int(value) -> bool:
-    return type(value) is int  # bool is an int in Python, never in this protocol
+    """A protocol integer: 0 to MAX_INT (ids, steps, indices, offsets are never negative;
+    Python would read a negative index from the end: another row's data)."""
+    return type(value) is int and 0 <= value <= MAX_INT   # bool is an int in Python only
+
+
+def request_id(data) -> str | None:
+    """The request's id if it is one that can be echoed, else None."""
+    rid = data.get("request_id") if isinstance(data, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= MAX_REQUEST_ID else None
 
 
 def parse_request(data) -> Request:
-    """Check an incoming request; raises ProtocolError ``bad_request`` with what is wrong."""
+    """Check an incoming request; raises ProtocolError ``bad_request`` with what is wrong.
+
+    Fields a type does not define are ignored (a newer minor version may add some).
+    """
     if not isinstance(data, dict):
-        raise ProtocolError("bad_request", f"a message must be a JSON object, got {type(data).__name__}")
-    rid = data.get("request_id")
-    rid = rid if isinstance(rid, str) else None
+        raise ProtocolError("bad_request", f"a message must be a JSON object, got "
+                            f"{type(data).__name__}")
+    rid = request_id(data)
     kind = data.get("type")
-    if kind not in _FIELDS:
-        raise ProtocolError("bad_request", f"unknown request type {kind!r} "
+    if not isinstance(kind, str) or kind not in _FIELDS:   # a list is not even hashable
+        raise ProtocolError("bad_request", f"unknown request type {preview(kind)} "
                             f"(known: {', '.join(REQUEST_TYPES)})", rid)
-    if rid is None or not rid:
-        raise ProtocolError("bad_request", f"{kind} needs a non-empty string request_id")
+    if rid is None:
+        raise ProtocolError("bad_request", f"{kind} needs a request_id: a string of 1 to "
+                            f"{MAX_REQUEST_ID} characters, got "
+                            f"{preview(data.get('request_id'))}")
     required, optional = _FIELDS[kind]
     fields: dict = {}
     for name in required:
-        if not _is_int(data.get(name)):
-            raise ProtocolError("bad_request", f"{kind}.{name} must be an integer, got "
-                                f"{data.get(name)!r}", rid)
-        fields[name] = data[name]
-    for name, clamp in optional.items():
         if name not in data:
-            continue
-        value = data[name]
-        if not _is_int(value) or value < 0:
-            raise ProtocolError("bad_request", f"{kind}.{name} must be an integer >= 0, "
-                                f"got {value!r}", rid)
-        fields[name] = min(value, clamp) if clamp is not None else value
+            raise ProtocolError("bad_request", f"{kind}.{name} is missing", rid)
+        fields[name] = _integer(kind, name, data[name], rid)
+    for name, clamp in optional.items():
+        if name in data:
+            value = _integer(kind, name, data[name], rid)
+            fields[name] = min(value, clamp) if clamp is not None else value
     if kind == "get_values" and "prefix" in data:
         prefix = data["prefix"]
-        if not isinstance(prefix, list) or not all(_is_int(p) and p >= 0 for p in prefix):
-            raise ProtocolError("bad_request", f"get_values.prefix must be a list of integers "
-                                f">= 0, got {prefix!r}", rid)
+        if (not isinstance(prefix, list) or len(prefix) > MAX_PREFIX
+                or not all(_is_int(p) for p in prefix)):
+            raise ProtocolError("bad_request", f"get_values.prefix must be a list of at most "
+                                f"{MAX_PREFIX} integers from 0 to {MAX_INT}, got "
+                                f"{preview(prefix)}", rid)
         fields["prefix"] = tuple(prefix)
     if kind == "get_values" and "source" in data:
         if data["source"] not in ("eager", "graph"):
             raise ProtocolError("bad_request", f"get_values.source must be \"eager\" or "
-                                f"\"graph\", got {data['source']!r}", rid)
+                                f"\"graph\", got {preview(data['source'])}", rid)
         fields["source"] = data["source"]
     return Request(kind, rid, **fields)
+
+
+def _integer(kind: str, name: str, value, rid: str) -> int:
+    if not _is_int(value):
+        raise ProtocolError("bad_request", f"{kind}.{name} must be an integer from 0 to "
+                            f"{MAX_INT}, got {preview(value)}", rid)
+    return value
 
 
 # -- digests -----------------------------------------------------------------------------

@@ -12,6 +12,12 @@ steps, through ``events``; they are a few hundred bytes (counts, no tensor data)
 most every ``PUSH_INTERVAL`` seconds while capturing, and not built at all when no panel
 has completed the handshake. A throttled push is sent by a timer thread when the interval
 ends, so the panel never stays behind a burst of fast steps.
+
+Comms: a frontend that goes away without closing its comm (a page reload) leaves it open
+here, and each push is sent on every open comm. So at most ``MAX_COMMS`` are kept; a new
+one closes the comm heard from least recently (one that never completed the handshake
+first), with close data ``{"reason": "evicted"}`` so a panel that is still there can
+open a new one. Closed comms are forgotten, whichever side closed them.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import OrderedDict
 
 from . import buffers, events, protocol
 from .protocol import ProtocolError
@@ -30,6 +37,10 @@ PUSH_INTERVAL = 0.2   # seconds: at most 5 pushes per second while capturing
 # when a recording ends (in the training thread, so kept short), and per `state` reply.
 FINISH_CHECK_SECONDS = 0.25
 STATE_CHECK_SECONDS = 1.0
+# Open comms kept at once: one per frontend (a JupyterLab window or tab) on this kernel.
+# Unbounded, 2,000 comms of reloaded pages made a 20-step capture take 33 s instead of 4 s
+# (tests/measure_stale_comms.py): every push is one message per open comm.
+MAX_COMMS = 8
 
 _log = logging.getLogger("eager_lab")
 
@@ -40,7 +51,8 @@ class Transport:
     def __init__(self, manager):
         self._manager = manager
         self._lock = threading.RLock()
-        self._comms: dict = {}     # comm_id -> comm, every open comm of ours
+        # comm_id -> comm, every open comm of ours, least recently heard from first
+        self._comms: OrderedDict = OrderedDict()
         self._live: dict = {}      # comm_id -> comm that completed the handshake
         self._mismatch: set = set()  # comm ids whose hello had another major version
         self._handlers: dict = {}
@@ -84,10 +96,33 @@ class Transport:
             self._forget(c)
 
     def _track(self, c) -> None:
+        """Keep ``c`` (heard from just now), closing the comm beyond MAX_COMMS."""
         with self._lock:
             self._comms[c.comm_id] = c
+            self._comms.move_to_end(c.comm_id)
+            evicted = []
+            while len(self._comms) > MAX_COMMS:
+                evicted.append(self._evictee(c))
+                self._forget(evicted[-1])
         c.on_msg(lambda msg, c=c: self._on_msg(c, msg))
         c.on_close(lambda msg, c=c: self._forget(c))
+        for old in evicted:   # the close data tells a panel still there to open a new comm
+            with contextlib.suppress(Exception):   # already gone: nothing to tell
+                old.close(data={"reason": "evicted", "message": (
+                    f"eager_lab: more than {MAX_COMMS} comms were open on this kernel; this "
+                    "one was heard from least recently (open a new one to go on)")})
+
+    def _evictee(self, newest):
+        """The comm to close: the least recently heard one that is not past the handshake
+        (a version_mismatch, the kernel's hello nobody answered), else the least recently
+        heard; never ``newest``. Called with the lock held."""
+        others = [c for c in self._comms.values() if c is not newest]
+        return next((c for c in others if c.comm_id not in self._live), others[0])
+
+    def _heard(self, c) -> None:
+        with self._lock:
+            if c.comm_id in self._comms:
+                self._comms.move_to_end(c.comm_id)
 
     def _forget(self, c) -> None:
         with self._lock:
@@ -96,11 +131,33 @@ class Transport:
             self._mismatch.discard(c.comm_id)
 
     def _on_open(self, c, msg) -> None:
-        """The frontend opened a comm; its open data is a ``hello``."""
+        """The frontend opened a comm; its open data is a ``hello``.
+
+        A comm opened with anything else (or a hello without a valid version) can never
+        complete its handshake: it is answered ``bad_request`` and closed, never tracked,
+        so it does not push a live comm out. A ``version_mismatch`` one stays, inert.
+        """
+        data = (msg.get("content") or {}).get("data")
+        try:
+            if not isinstance(data, dict) or data.get("type") != "hello":
+                raise ProtocolError("bad_request", "the comm-open data must be a hello, got "
+                                    f"{protocol.preview(data)}")
+            protocol.check_peer(data)
+        except ProtocolError as err:
+            if err.code != "version_mismatch":
+                self._send(c, err.to_json())
+                with contextlib.suppress(Exception):
+                    c.close()
+                return
         self._track(c)
         self._on_msg(c, msg)
 
     def _send(self, c, data, buffers=None) -> None:
+        # `comm` marks a closed comm `_closed` (no public flag): one closed behind our back,
+        # e.g. by comm_manager, is forgotten instead of sent to.
+        if getattr(c, "_closed", False):
+            self._forget(c)
+            return
         try:
             c.send(data, buffers=buffers)
         except Exception:  # noqa: BLE001 - a dead comm must not break the caller
@@ -110,6 +167,7 @@ class Transport:
     def _on_msg(self, c, msg) -> None:
         """Every message from a frontend; never raises."""
         try:
+            self._heard(c)
             data = (msg.get("content") or {}).get("data")
             kind = data.get("type") if isinstance(data, dict) else None
             if kind in ("hello", "welcome"):
@@ -141,8 +199,7 @@ class Transport:
 
     def answer(self, data, comm_id: str | None = None) -> tuple[dict, list | None]:
         """The reply (and its buffers) to one request; an ``error`` reply for any failure."""
-        rid = data.get("request_id") if isinstance(data, dict) else None
-        rid = rid if isinstance(rid, str) else None
+        rid = protocol.request_id(data)   # None when it cannot be echoed
         try:
             if comm_id in self._mismatch:
                 raise ProtocolError("version_mismatch", "this comm's hello had an incompatible "
@@ -156,6 +213,7 @@ class Transport:
         except Exception as err:  # noqa: BLE001 - a bug here must not reach the kernel
             _log.exception("eager_lab: request failed")
             kind = data.get("type") if isinstance(data, dict) else None
+            kind = kind if kind in protocol.REQUEST_TYPES else protocol.preview(kind)
             return protocol.error("internal", f"{kind} failed: {type(err).__name__}: {err}",
                                   rid), None
         return result if isinstance(result, tuple) else (result, None)
@@ -262,7 +320,13 @@ class Transport:
         _, _, step = self._find(request)
         if request.source == "graph":
             rows = self._comparison(step, request).rows
-            if request.index >= len(rows) or rows[request.index].graph_value is None:
+            # parse_request refuses negative indices; checked again here because
+            # rows[-1] would be another row's value, sent without a word.
+            if not 0 <= request.index < len(rows):
+                raise ProtocolError("not_found", f"comparison row {request.index} is not in "
+                                    f"step {step.index}'s comparison ({len(rows)} rows)",
+                                    request.request_id)
+            if rows[request.index].graph_value is None:
                 raise ProtocolError("not_found", f"comparison row {request.index} has no "
                                     "graph value", request.request_id)
             rec = buffers.Held(rows[request.index].graph_value, request.index)

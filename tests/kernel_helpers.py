@@ -84,9 +84,15 @@ class Wire:
         while self._read(quiet):
             pass
 
-    def wait_for(self, predicate, timeout: float = TIMEOUT, what: str = "message") -> dict:
+    def wait_for(self, predicate, timeout: float = TIMEOUT, what: str = "message",
+                 since: int = 0) -> dict:
+        """The first message not handed out yet, from ``log[since]`` on, that matches.
+
+        ``since`` spares rescanning a long log: a test sending thousands of messages would
+        otherwise rescan it all for each reply.
+        """
         deadline = time.monotonic() + timeout
-        scanned = 0
+        scanned = since
         while True:
             for i in range(scanned, len(self.log)):
                 if i not in self._taken and predicate(self.log[i]):
@@ -147,11 +153,17 @@ class Wire:
         self._send("comm_close", {"comm_id": comm_id, "data": {}})
 
     def comm_msg(self, comm_id: str, predicate=lambda data: True, timeout: float = TIMEOUT,
-                 what: str = "comm message") -> dict:
+                 what: str = "comm message", since: int = 0) -> dict:
         """The next comm_msg on ``comm_id`` whose data matches; the whole message."""
         return self.wait_for(lambda m: m["msg_type"] == "comm_msg"
                              and m["content"]["comm_id"] == comm_id
-                             and predicate(m["content"]["data"]), timeout, what)
+                             and predicate(m["content"]["data"]), timeout, what, since)
+
+    def comm_closed(self, comm_id: str, timeout: float = TIMEOUT, since: int = 0) -> dict:
+        """The kernel's comm_close of ``comm_id``; the whole message."""
+        return self.wait_for(lambda m: m["msg_type"] == "comm_close"
+                             and m["content"]["comm_id"] == comm_id, timeout,
+                             f"comm_close of {comm_id}", since)
 
     def request(self, comm_id: str, data: dict, timeout: float = TIMEOUT) -> tuple[dict, list]:
         """Send a request (a fresh request_id unless given); its reply data and buffers."""

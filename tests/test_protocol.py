@@ -97,8 +97,12 @@ REQUESTS = ("request_state", "get_tensors", "get_tensor", "get_values", "get_com
             "get_trends")
 
 
+ERROR_EXAMPLES = {p.stem: json.loads(p.read_text()) for p in (EXAMPLES / "errors").glob("*.json")}
+
+
 def test_the_documents_json_is_the_examples():
-    """Each ```json block of protocol.md is its example file (or the real mismatch error)."""
+    """Each ```json block of protocol.md is its example file (or the real mismatch error);
+    the extra error examples of protocol-examples/errors/ are in it too."""
     doc = (EXAMPLES.parent / "protocol.md").read_text()
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", doc, re.S)]
     assert {b["type"] for b in blocks} == {p.stem for p in EXAMPLES.glob("*.json")}
@@ -107,8 +111,23 @@ def test_the_documents_json_is_the_examples():
             with pytest.raises(protocol.ProtocolError) as err:
                 protocol.check_peer({**example("hello"), "protocol_version": "2.0.0"})
             assert block == err.value.to_json()
+        elif block in ERROR_EXAMPLES.values():
+            continue
         else:
             assert block == example(block["type"])
+    assert all(e in blocks for e in ERROR_EXAMPLES.values())
+
+
+def test_error_examples_are_the_kernels_replies(transport):
+    """protocol-examples/errors/*.json: what the kernel really answers to those inputs."""
+    assert set(ERROR_EXAMPLES) == {"negative_index", "long_request_id", "bad_version"}
+    reply, _ = transport.answer({**example("get_values"), "request_id": "r8", "index": -1})
+    assert reply == ERROR_EXAMPLES["negative_index"]
+    reply, _ = transport.answer({**example("get_tensors"), "request_id": "x" * 1000})
+    assert reply == ERROR_EXAMPLES["long_request_id"]
+    with pytest.raises(protocol.ProtocolError) as err:
+        protocol.check_peer({**example("hello"), "protocol_version": "\u00b2.0.0"})
+    assert err.value.to_json() == ERROR_EXAMPLES["bad_version"]
 
 
 @pytest.mark.parametrize("name", REQUESTS)
@@ -258,6 +277,40 @@ def test_page_sends_a_contiguous_tensor_without_copy(recording):
      "prefix": "0,5"},
     {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
      "prefix": [0, -1]},
+    # 1.2: negative integers would index from the end (another row's data)
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": -1},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": -1,
+     "source": "graph"},
+    {"type": "get_tensor", "request_id": "x", "recording_id": -3, "step": 0, "index": 0},
+    {"type": "get_tensors", "request_id": "x", "recording_id": 3, "step": -1},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "count": -5},
+    # integers the panel cannot hold exactly
+    {"type": "get_tensor", "request_id": "x", "recording_id": 2**53, "step": 0, "index": 0},
+    {"type": "get_tensors", "request_id": "x", "recording_id": 3, "step": 0,
+     "limit": 10**400},
+    # a type that is not a string: a list was an internal TypeError (unhashable)
+    {"type": ["get_tensors"], "request_id": "x"},
+    {"type": {"a": 1}, "request_id": "x"},
+    {"type": None, "request_id": "x"},
+    {"type": 7, "request_id": "x"},
+    # request ids that cannot be echoed
+    {"type": "request_state", "request_id": ""},
+    {"type": "request_state", "request_id": "r" * 129},
+    {"type": "request_state", "request_id": ["r1"]},
+    # null is not "left out"; other wrong types
+    {"type": "get_tensors", "request_id": "x", "recording_id": 3, "step": 0, "offset": None},
+    {"type": "get_tensors", "request_id": "x", "recording_id": None, "step": 0},
+    {"type": "get_tensor", "request_id": "x", "recording_id": 3, "step": [0], "index": 0},
+    {"type": "get_tensor", "request_id": "x", "recording_id": 3, "step": {}, "index": 0},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "prefix": [0] * 65},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "prefix": [True]},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "source": ["graph"]},
+    "get_tensors",
+    None,
 ])
 def test_bad_requests(transport, data):
     with pytest.raises(protocol.ProtocolError) as err:
@@ -266,8 +319,55 @@ def test_bad_requests(transport, data):
     reply, bufs = transport.answer(data)
     assert reply["type"] == "error" and reply["code"] == "bad_request" and bufs is None
     rid = data.get("request_id") if isinstance(data, dict) else None
-    assert reply["request_id"] == (rid if isinstance(rid, str) else None)
+    valid = isinstance(rid, str) and 0 < len(rid) <= protocol.MAX_REQUEST_ID
+    assert reply["request_id"] == (rid if valid else None)
     same_shape(reply, example("error"))
+    assert len(json.dumps(reply)) < 600, reply
+
+
+HUGE = "x" * 10_000_000
+
+
+@pytest.mark.parametrize("data", [
+    {"type": HUGE, "request_id": "x"},
+    {"type": "request_state", "request_id": HUGE},
+    {"type": "get_tensors", "request_id": "x", "recording_id": HUGE, "step": 0},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "prefix": list(range(1_000_000))},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "source": [HUGE] * 3},
+    {"type": "get_tensor", "request_id": "x", "recording_id": 3, "step": 0,
+     "index": [[[[[[[HUGE]]]]]]]},
+])
+def test_a_reply_never_grows_with_the_request(transport, data):
+    reply, _ = transport.answer(data)
+    assert reply["code"] == "bad_request"
+    assert len(json.dumps(reply)) < 600, len(json.dumps(reply))
+
+
+def test_error_messages_are_cut():
+    def fails(request):
+        raise RuntimeError("a TensorFlow error of many pages " + "x" * 100_000)
+
+    transport = Transport(comm.get_comm_manager())
+    transport._handlers["request_state"] = fails
+    reply, _ = transport.answer({"type": "request_state", "request_id": "z"})
+    assert reply["code"] == "internal"
+    assert len(reply["message"]) == protocol.MAX_ERROR_TEXT
+    assert reply["message"].startswith("request_state failed: RuntimeError: a TensorFlow")
+
+
+def test_a_negative_graph_row_is_never_read_from_the_end(recording, transport):
+    """Even past parse_request (a handler called directly): rows[-1] is another row."""
+    ask(transport, type="get_comparison", recording_id=recording.id, step=0)
+    rows = recording.steps[0].comparison.rows
+    assert len(rows) > 1 and rows[-1].graph_value is not None
+    for index in (-1, -len(rows), len(rows)):
+        request = protocol.Request("get_values", "g", recording_id=recording.id, step=0,
+                                   index=index, source="graph")
+        with pytest.raises(protocol.ProtocolError) as err:
+            transport._on_get_values(request)
+        assert err.value.code == "not_found" and str(index) in err.value.message
 
 
 def test_prefix_outside_the_shape_is_a_bad_request(recording, transport):
@@ -301,6 +401,39 @@ def test_dropped_values_are_no_value(transport):
     detail, _ = ask(transport, type="get_tensor", recording_id=rec.id, step=0,
                     index=tensor.index)
     assert detail["row"]["has_value"] is False and detail["stats"]["size"] == 24
+    # 1.2: the row says why, in the words of TensorRecord.why_no_value.
+    assert detail["row"]["why_no_value"] == tensor.why_no_value
+    assert "memory budget" in detail["row"]["why_no_value"]
+
+
+def test_why_no_value_is_null_while_held_and_kept_follows_keep(recording, transport):
+    rows, _ = ask(transport, type="get_tensors", recording_id=recording.id, step=0)
+    held = [r for r in rows["rows"] if r["has_value"]]
+    assert held and all(r["why_no_value"] is None for r in held)
+    assert all(r["why_no_value"] for r in rows["rows"] if not r["has_value"])
+    state, _ = ask(transport, type="request_state")
+    digest = next(r for r in state["recordings"] if r["id"] == recording.id)
+    assert digest["kept"] is False
+    recording.keep()
+    try:
+        state, _ = ask(transport, type="request_state")
+        digest = next(r for r in state["recordings"] if r["id"] == recording.id)
+        assert digest["kept"] is True
+    finally:
+        recording.release()
+    rows, _ = ask(transport, type="get_tensors", recording_id=recording.id, step=0)
+    assert not any(r["has_value"] for r in rows["rows"])
+    assert {r["why_no_value"] for r in rows["rows"] if r["dtype"] == "float32"} == {
+        "released by rec.release(); the summary is kept"}
+
+
+def test_a_sources_cell_id_is_sent():
+    from eager_lab.records import Source
+    source = Source("/tmp/ipykernel_1/3.py", 4, "call", 3, "4f1c2a9e")
+    assert protocol.source_json(source) == {"file": "/tmp/ipykernel_1/3.py", "line": 4,
+                                            "function": "call", "cell": 3,
+                                            "cell_id": "4f1c2a9e"}
+    assert protocol.source_json(Source("f.py", 1, "g"))["cell_id"] is None
 
 
 def test_a_handler_bug_is_an_internal_error(recording):
@@ -326,6 +459,41 @@ def test_version_check_by_major():
         with pytest.raises(protocol.ProtocolError) as err:
             protocol.check_peer(bad)
         assert err.value.code == "bad_request"
+
+
+@pytest.mark.parametrize("version", [
+    "\u00b2.0.0",        # str.isdigit() is true, int() raises: the hello went unanswered
+    "1" * 5000 + ".0.0",  # int() refuses 5,000 digits: unanswered too
+    "1" * 5000,
+    "\u0661.2.0",        # an Arabic-Indic digit one
+    "1.2", "1", "", " ", "v1.2.0", "1..0", "1.2.0 junk", "1.2.0\x00", "1.2.0/..",
+    None, 1, 1.2, True, [1, 2, 0], {"major": 1}, "x" * 10_000_000,
+], ids=lambda v: protocol.preview(v)[:24])
+@pytest.mark.parametrize("kind", ["hello", "welcome"])
+def test_a_junk_version_is_a_bad_request(version, kind):
+    with pytest.raises(protocol.ProtocolError) as err:
+        protocol.check_peer({**example("hello"), "type": kind, "protocol_version": version})
+    reply = err.value.to_json()
+    assert reply["code"] == "bad_request" and reply["request_id"] is None
+    assert reply["message"].startswith(f"{kind} has no valid protocol_version")
+    assert len(json.dumps(reply)) < 400
+
+
+@pytest.mark.parametrize("version, code", [
+    ("1.2.0", None), ("1.0.0", None), ("1.99.7-rc.1+build.5", None), (" 1.2.0 ", None),
+    ("01.2.0", None), ("2.0.0", "version_mismatch"), ("0.9.0", "version_mismatch"),
+    ("9" * 60 + ".0.0", "version_mismatch"),
+], ids=lambda v: protocol.preview(v)[:24])
+def test_versions_follow_the_frontends_grammar(version, code):
+    """src/protocol.ts parseVersion: MAJOR.MINOR.PATCH (ASCII digits), optional suffix."""
+    data = {**example("hello"), "protocol_version": version, "side": "x" * 1_000_000}
+    if code is None:
+        assert protocol.check_peer(data) is data
+        return
+    with pytest.raises(protocol.ProtocolError) as err:
+        protocol.check_peer(data)
+    assert err.value.code == code and version.strip() in err.value.message
+    assert "other side" in err.value.message and len(err.value.message) < 300
 
 
 def test_nonfinite_is_only_claimed_once_checked():

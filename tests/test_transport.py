@@ -300,6 +300,73 @@ def test_a_closed_comm_is_forgotten(wire):
     assert wire.evaluate(f"{comm_id!r} in eager_lab.transport._transport._comms") is False
 
 
+def tracked(wire) -> list[str]:
+    """The kernel's open comms, least recently heard from first."""
+    return wire.evaluate("list(eager_lab.transport._transport._comms)")
+
+
+def test_comms_beyond_the_cap_are_closed_least_recently_heard_first(wire):
+    # Frontends that went away without closing their comm (page reloads) leave it open;
+    # each push goes to every open comm, so the kernel keeps at most MAX_COMMS of them.
+    cap = 8    # docs/protocol.md; read from the kernel, a lifted cap would pass
+    assert wire.evaluate("eager_lab.transport.MAX_COMMS") == cap
+    panel = shared["panel"]
+    before = tracked(wire)
+    assert panel in before and len(before) <= cap
+    since = len(wire.log)
+    stale = []
+    for _ in range(3 * cap):
+        stale.append(handshake(wire)[0])        # welcomed, then never heard from again
+        reply, _ = wire.request(panel, {"type": "request_state"})   # the panel lives on
+        assert reply["type"] == "state"
+        assert len(tracked(wire)) <= cap
+    now = tracked(wire)
+    assert now == [*stale[-(cap - 1):], panel]   # the panel was heard from last
+    closes = {m["content"]["comm_id"]: m["content"]["data"] for m in wire.log[since:]
+              if m["msg_type"] == "comm_close"}
+    gone = [c for c in [*before, *stale] if c not in now]
+    assert set(closes) == set(gone)
+    assert all(d["reason"] == "evicted" and "least recently" in d["message"]
+               for d in closes.values())
+    # A comm that never completed the handshake goes first, though heard from later.
+    inert = wire.open_comm({**HELLO, "protocol_version": "2.0.0"})
+    assert wire.comm_msg(inert)["content"]["data"]["code"] == "version_mismatch"
+    oldest_live = tracked(wire)[0]
+    newer = handshake(wire)[0]
+    assert inert not in tracked(wire) and oldest_live in tracked(wire)
+    assert wire.comm_closed(inert)["content"]["data"]["reason"] == "evicted"
+    # One that cannot ever complete it is refused and closed at once, never tracked.
+    for junk_hello in ({**HELLO, "protocol_version": "1.2"}, {"type": "request_state"}, {}):
+        junk = wire.open_comm(junk_hello)
+        assert wire.comm_msg(junk)["content"]["data"]["code"] == "bad_request"
+        assert wire.comm_closed(junk)["content"]["data"] == {}
+    assert oldest_live in tracked(wire) and len(tracked(wire)) == cap
+    # An evicted panel that is still there opens a new comm and is live again.
+    again, welcome = handshake(wire)
+    assert welcome["type"] == "welcome" and again in tracked(wire)
+    assert oldest_live not in tracked(wire)          # the least recently heard one
+    # Pushes go to the open comms only, never to a closed one.
+    since = len(wire.log)
+    wire.execute(CAPTURE.replace(f"range({STEPS})", "range(2)"))
+    wire.drain()
+    pushed = {m["content"]["comm_id"] for m in wire.log[since:]
+              if m["msg_type"] == "comm_msg" and m["content"]["data"]["type"] == "status"}
+    assert pushed == set(tracked(wire)) == {*stale[-(cap - 3):], panel, newer, again}
+    shared["stale"] = tracked(wire)
+
+
+def test_a_comm_closed_behind_the_transports_back_is_pruned(wire):
+    victim = shared["stale"][0]
+    wire.execute(f"get_ipython().kernel.comm_manager.comms[{victim!r}].close()")
+    since = len(wire.log)
+    wire.execute(CAPTURE.replace(f"range({STEPS})", "range(2)"))
+    wire.drain()
+    assert wire.comm_messages(shared["panel"], "status", since)
+    assert not [m for m in wire.log[since:] if m["msg_type"] == "comm_msg"
+                and m["content"]["comm_id"] == victim]
+    assert victim not in tracked(wire)
+
+
 BIG = 100_000
 BIG_STEP = f"""
 from eager_lab import events
