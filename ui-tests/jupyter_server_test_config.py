@@ -16,6 +16,9 @@ c.ServerApp.allow_root = True  # noqa: F821
 # reads the same variable.
 c.ServerApp.port = int(os.environ.get("EAGER_LAB_UI_PORT", "8765"))  # noqa: F821
 c.ServerApp.ip = "127.0.0.1"  # noqa: F821
+# The same file configures the Notebook 7 server of the notebook7/ tests: expose its
+# application object as galata does JupyterLab's (window.jupyterapp).
+c.JupyterNotebookApp.expose_app_in_browser = True  # noqa: F821
 # Warnings and errors only: the server's per-request INFO lines would bury the test report
 # (Playwright prints the web server's output).
 c.ServerApp.log_level = "WARN"  # noqa: F821
