@@ -13,6 +13,9 @@ import type { ICellInfo } from './sourceLink';
 import { matchCell } from './sourceLink';
 import type { IKernelWidget } from './tracker';
 
+/** The palette's name for showing the panel (the README names it too). */
+export const SHOW_PANEL_LABEL = 'Show Eager tensors';
+
 export namespace CommandIDs {
   /** Show and activate the Eager tensors sidebar (idempotent). */
   export const showPanel = 'eager-lab:show-panel';

@@ -13,6 +13,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import {
   CommandIDs,
+  SHOW_PANEL_LABEL,
   insertCode,
   isNotebookPanel,
   revealSource
@@ -92,7 +93,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<IEagerLab> = {
     restorer?.add(sidebar, sidebar.id);
 
     app.commands.addCommand(CommandIDs.showPanel, {
-      label: trans.__('Show Eager tensors'),
+      label: trans.__(SHOW_PANEL_LABEL),
       caption: trans.__(
         'Show the captured eager tensors of the current kernel'
       ),
