@@ -84,10 +84,12 @@ test.describe('eager vs graph', () => {
     await expect(raw).toHaveCount(1);
     expect(Number(await raw.textContent())).toBe(eager);
     // A scalar: "1 value", not "0–0 of 1", and no pager buttons.
-    await expect(view.locator('.jp-EagerLab-compare .jp-EagerLab-pageInfo')).toHaveText(
-      '1 value'
-    );
-    await expect(view.locator('.jp-EagerLab-compare .jp-EagerLab-next')).toHaveCount(0);
+    await expect(
+      view.locator('.jp-EagerLab-compare .jp-EagerLab-pageInfo')
+    ).toHaveText('1 value');
+    await expect(
+      view.locator('.jp-EagerLab-compare .jp-EagerLab-next')
+    ).toHaveCount(0);
     // Clicking the row again (and again) while its values are on the way
     // keeps them: the eager column never falls back to "—".
     for (let k = 0; k < 3; k++) {
@@ -169,9 +171,9 @@ test.describe('eager vs graph', () => {
     await expect(log).toHaveAttribute('aria-selected', 'true');
     const view = detail(page);
     await expect(view.locator('.jp-EagerLab-detailName')).toHaveText('Log:0');
-    await expect(view.getByRole('region', { name: 'Statistics' })).toContainText(
-      '-Inf'
-    );
+    await expect(
+      view.getByRole('region', { name: 'Statistics' })
+    ).toContainText('-Inf');
 
     // Its input is one click away, and holds no NaN/Inf: Log made the first one.
     const input = view.locator('.jp-EagerLab-inputLink');
@@ -199,10 +201,15 @@ test.describe('eager vs graph', () => {
     await filterBox(page).fill('Mean:0');
     const spark = mean.locator('.jp-EagerLab-col-trend');
     await expect(spark.locator('svg.jp-EagerLab-sparkline')).toBeVisible();
-    await expect(spark).toHaveAttribute('title', /^max \|x\| by step — 0: .*, 2: /);
+    await expect(spark).toHaveAttribute(
+      'title',
+      /^max \|x\| by step — 0: .*, 2: /
+    );
 
     await mean.locator('.jp-EagerLab-col-name').click();
-    const chart = detail(page).getByRole('region', { name: 'Trend over steps' });
+    const chart = detail(page).getByRole('region', {
+      name: 'Trend over steps'
+    });
     await expect(chart).toContainText('Over 3 steps');
     await expect(chart.getByRole('img')).toHaveAttribute(
       'aria-label',

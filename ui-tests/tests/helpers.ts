@@ -177,7 +177,9 @@ export async function setPanelWidth(
   await page.sidebar.setWidth(width, 'right');
   await expect
     .poll(async () => {
-      const w = await sidebar(page).evaluate(e => e.getBoundingClientRect().width);
+      const w = await sidebar(page).evaluate(
+        e => e.getBoundingClientRect().width
+      );
       return Math.abs(w - width) <= 3;
     })
     .toBe(true);

@@ -99,7 +99,9 @@ test('extra tabs on one kernel come and go without "Comm not found" errors', asy
   await second.goto(page.url());
   await expect(second.locator('.jp-NotebookPanel')).toBeVisible();
   await expect(
-    second.locator('#eager-lab-sidebar .jp-EagerLab-empty[data-reason="not_loaded"]')
+    second.locator(
+      '#eager-lab-sidebar .jp-EagerLab-empty[data-reason="not_loaded"]'
+    )
   ).toBeAttached();
 
   await page.notebook.addCell('code', '%load_ext eager_lab');
@@ -145,7 +147,10 @@ function recordEagerComms(page: Page, ids: Set<string>): void {
         typeof frame.payload === 'string'
           ? frame.payload
           : frame.payload.toString('latin1');
-      if (!/"comm_open"/.test(text) || !/"target_name":\s*"eager_lab"/.test(text)) {
+      if (
+        !/"comm_open"/.test(text) ||
+        !/"target_name":\s*"eager_lab"/.test(text)
+      ) {
         return;
       }
       const id = /"comm_id":\s*"([^"]+)"/.exec(text);

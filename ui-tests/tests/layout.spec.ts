@@ -39,7 +39,9 @@ function visibleRows(page: IJupyterLabPageFixture): Promise<IRowGeometry[]> {
         .querySelector('.jp-WindowedPanel-outer')!
         .getBoundingClientRect();
       const rows = Array.from(
-        table.querySelectorAll<HTMLElement>('.jp-EagerLab-row[data-tensor-index]')
+        table.querySelectorAll<HTMLElement>(
+          '.jp-EagerLab-row[data-tensor-index]'
+        )
       ).filter(r => {
         const b = r.getBoundingClientRect();
         return b.top >= body.top - 1 && b.bottom <= body.bottom + 1;
@@ -75,7 +77,8 @@ function visibleRows(page: IJupyterLabPageFixture): Promise<IRowGeometry[]> {
           lastChar: charBox(name, 'last'),
           summaryWidth: sb.width,
           summaryText: summary.textContent ?? '',
-          summaryStartsInside: first.left >= sb.left - 0.5 && first.right <= sb.right + 0.5,
+          summaryStartsInside:
+            first.left >= sb.left - 0.5 && first.right <= sb.right + 0.5,
           shown: Array.from(r.children)
             .filter(c => getComputedStyle(c).display !== 'none')
             .map(c => /jp-EagerLab-col-(\w+)/.exec(c.className)![1])
@@ -86,7 +89,11 @@ function visibleRows(page: IJupyterLabPageFixture): Promise<IRowGeometry[]> {
 
 async function runFit(page: IJupyterLabPageFixture, tmpPath: string) {
   await openDemo(page, tmpPath);
-  await runCells(page, [DEMO_CELLS.load, DEMO_CELLS.modelClass, DEMO_CELLS.fit]);
+  await runCells(page, [
+    DEMO_CELLS.load,
+    DEMO_CELLS.modelClass,
+    DEMO_CELLS.fit
+  ]);
   await openSidebar(page);
   await expect(rowByName(page, 'Mean:0')).toHaveCount(1);
 }
@@ -107,8 +114,12 @@ test.describe('values next to names', () => {
       // Name and value only, plus the narrow NaN/Inf flag.
       expect(row.shown, where).toEqual(['name', 'summary', 'flags']);
       // The distinctive end is drawn inside the cell, not cut off at its right.
-      expect(row.lastChar.right, where).toBeLessThanOrEqual(row.cell.right + 0.5);
-      expect(row.lastChar.left, where).toBeGreaterThanOrEqual(row.cell.left - 0.5);
+      expect(row.lastChar.right, where).toBeLessThanOrEqual(
+        row.cell.right + 0.5
+      );
+      expect(row.lastChar.left, where).toBeGreaterThanOrEqual(
+        row.cell.left - 0.5
+      );
       // The whole name is the cell's text and its title (an unnamed row's
       // title says why it has no name).
       if (row.name !== '<unnamed>') {
@@ -138,7 +149,9 @@ test.describe('values next to names', () => {
       expect(row.summaryWidth, where).toBeGreaterThan(
         row.cell.right - row.cell.left
       );
-      expect(row.lastChar.right, where).toBeLessThanOrEqual(row.cell.right + 0.5);
+      expect(row.lastChar.right, where).toBeLessThanOrEqual(
+        row.cell.right + 0.5
+      );
     }
   });
 });
@@ -149,7 +162,11 @@ test('a panel opened after a row was revealed shows rows from its top, that row 
 }) => {
   // The NaN step arrives (and its first NaN is revealed) while the panel is closed.
   await openDemo(page, tmpPath);
-  await runCells(page, [DEMO_CELLS.load, DEMO_CELLS.modelClass, DEMO_CELLS.nan]);
+  await runCells(page, [
+    DEMO_CELLS.load,
+    DEMO_CELLS.modelClass,
+    DEMO_CELLS.nan
+  ]);
   await openSidebar(page);
   const log = rowByName(page, 'Log:0');
   await expect(log).toBeInViewport();

@@ -13,8 +13,10 @@ import {
   stepSelect
 } from './helpers';
 
-const SQUARE = '%%eager_debug\nimport tensorflow as tf\nt = tf.constant(3.0)\nt * t';
-const ADD = '%%eager_debug\nimport tensorflow as tf\ntf.constant([1.0, 2.0]) + 1.0';
+const SQUARE =
+  '%%eager_debug\nimport tensorflow as tf\nt = tf.constant(3.0)\nt * t';
+const ADD =
+  '%%eager_debug\nimport tensorflow as tf\ntf.constant([1.0, 2.0]) + 1.0';
 
 test('steps are labelled by recording; released values are said so', async ({
   page

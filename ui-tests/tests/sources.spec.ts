@@ -28,7 +28,12 @@ const MAKER = [
   'u = t * t'
 ].join('\n');
 
-function codeCell(id: string, source: string, count: number | null, outputs: any[] = []) {
+function codeCell(
+  id: string,
+  source: string,
+  count: number | null,
+  outputs: any[] = []
+) {
   return {
     id,
     cell_type: 'code',
@@ -45,7 +50,11 @@ function staleNotebook(): string {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      }
     },
     cells: [
       codeCell('load-cell', '%load_ext eager_lab', 9),
@@ -73,9 +82,12 @@ function staleNotebook(): string {
   return file;
 }
 
-async function executionCounts(page: IJupyterLabPageFixture): Promise<Array<number | null>> {
+async function executionCounts(
+  page: IJupyterLabPageFixture
+): Promise<Array<number | null>> {
   return page.evaluate(() => {
-    const cells = (window as any).jupyterapp.shell.currentWidget.content.model.cells;
+    const cells = (window as any).jupyterapp.shell.currentWidget.content.model
+      .cells;
     const out: Array<number | null> = [];
     for (let k = 0; k < cells.length; k++) {
       out.push(cells.get(k).executionCount ?? null);
@@ -146,9 +158,11 @@ test('source links go to the cell that ran, by its id, and say when it is stale'
   // The line changed since it ran: said, not jumped to as if it were the same.
   await page.evaluate(() => {
     const nb = (window as any).jupyterapp.shell.currentWidget.content;
-    nb.model.cells.get(2).sharedModel.setSource(
-      '%%eager_debug\nimport tensorflow as tf\nt = tf.constant(3.0)\nu = t + t'
-    );
+    nb.model.cells
+      .get(2)
+      .sharedModel.setSource(
+        '%%eager_debug\nimport tensorflow as tf\nt = tf.constant(3.0)\nu = t + t'
+      );
   });
   await followSource(page);
   const notice = sidebar(page).locator('.jp-EagerLab-sourceNotice');
