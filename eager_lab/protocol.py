@@ -318,12 +318,26 @@ def compare_state(step) -> str:
     return "available" if replay is not None and replay.state is not None else "unavailable"
 
 
+def compare_why(step) -> str | None:
+    """(1.2) Why an ``"unavailable"`` step cannot be compared, in words; None otherwise."""
+    if compare_state(step) != "unavailable":
+        return None
+    replay = getattr(step, "_replay", None)
+    why = getattr(replay, "why_not", None) if replay is not None else None
+    return (why or "the state before this step was not kept (capture(..., keep_state=False))"
+            )[:MAX_ERROR_TEXT]
+
+
+def comparable(step) -> dict:
+    """The step digest's ``compare`` and ``compare_why`` (they change after recording)."""
+    return {"compare": compare_state(step), "compare_why": compare_why(step)}
+
+
 def step_digest(step, deadline: float | None = None) -> dict:
     """A step's counts; see :func:`nonfinite` for ``deadline``."""
     return {"index": step.index, "n_tensors": len(step.tensors),
             "n_named": sum(t.name is not None for t in step.tensors),
-            "error": step_error(step), **nonfinite(step, deadline),
-            "compare": compare_state(step)}
+            "error": step_error(step), **nonfinite(step, deadline), **comparable(step)}
 
 
 def recording_digest(recording, steps: list[dict]) -> dict:

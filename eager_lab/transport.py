@@ -270,7 +270,7 @@ class Transport:
             elif not cached[1]["nonfinite_checked"]:
                 cached[1].update(protocol.nonfinite(step, deadline))
             # Not cached: a step becomes "done" when compared after it was recorded.
-            digests[position] = {**cached[1], "compare": protocol.compare_state(step)}
+            digests[position] = {**cached[1], **protocol.comparable(step)}
         return protocol.recording_digest(recording, digests)
 
     # -- requests ------------------------------------------------------------------------

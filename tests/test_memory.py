@@ -159,3 +159,20 @@ def test_rss_of_a_long_capture_stays_within_the_budget():
     assert result["values_held_mib"] <= budget
     limit = 1.1 * budget + 200
     assert result["peak_growth_mib"] <= limit, result
+
+
+def test_the_panel_is_told_why_a_step_cannot_be_compared():
+    from eager_lab import protocol
+    x, y = _data()
+    m = _model()
+    m.train_on_batch(x, y)
+    with eager_lab.capture(m, memory_budget=None) as rec:
+        m.train_on_batch(x, y)
+        m.train_on_batch(x, y)
+    assert protocol.step_digest(rec.steps[0])["compare_why"] is None
+    rec._budget.limit = rec._budget.held - 1     # the oldest state goes first
+    rec._budget._fit()
+    first, second = (protocol.step_digest(s) for s in rec.steps)
+    assert first["compare"] == "unavailable"
+    assert "dropped by the memory budget" in first["compare_why"]
+    assert second["compare"] == "available" and second["compare_why"] is None

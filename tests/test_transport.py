@@ -416,7 +416,8 @@ def test_a_step_of_100k_tensors_is_served_in_pages(wire):
     assert state["recordings"][-1]["steps"][0] == {
         "index": 0, "n_tensors": BIG, "n_named": BIG, "error": None,
         "first_nonfinite": None, "nonfinite_checked": True,
-        "compare": "unavailable"}    # built by hand: no starting state kept
+        "compare": "unavailable",    # built by hand: no starting state kept
+        "compare_why": "the state before this step was not kept (capture(..., keep_state=False))"}
     print(f"100k rows: {len(rows) // 5000} pages in {elapsed:.1f} s, slowest page "
           f"{slowest:.2f} s, {messages} IOPub messages, finished push "
           f"{wire.evaluate('push_seconds'):.2f} s")
