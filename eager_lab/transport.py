@@ -39,7 +39,7 @@ FINISH_CHECK_SECONDS = 0.25
 STATE_CHECK_SECONDS = 1.0
 # Open comms kept at once: one per frontend (a JupyterLab window or tab) on this kernel.
 # Unbounded, 2,000 comms of reloaded pages made a 20-step capture take 33 s instead of 4 s
-# (tests/measure_stale_comms.py): every push is one message per open comm.
+# (benchmarks/stale_comms.py): every push is one message per open comm.
 MAX_COMMS = 8
 
 _log = logging.getLogger("eager_lab")
