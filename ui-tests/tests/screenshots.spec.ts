@@ -1,8 +1,10 @@
 /**
  * The sidebar on the demo's NaN step, a tensor selected, in the light and dark themes,
- * and its eager | graph view of the demo's --compare step. Pictures go to test-results/;
- * with EAGER_LAB_SCREENSHOTS=docs they also replace docs/sidebar-light.png,
- * docs/sidebar-dark.png (the README's pictures) and docs/compare-view.png.
+ * its eager | graph view of the demo's --compare step, and the panel alone at 360 px (its
+ * default width) and 620 px on a train step. Pictures go to test-results/; with
+ * EAGER_LAB_SCREENSHOTS=docs they also replace docs/sidebar-light.png,
+ * docs/sidebar-dark.png (the README's pictures), docs/compare-view.png,
+ * docs/panel-360.png and docs/panel-620.png.
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
@@ -13,7 +15,9 @@ import {
   openDemo,
   openSidebar,
   rowByName,
-  runCells
+  runCells,
+  setPanelWidth,
+  sidebar
 } from './helpers';
 
 const DOCS = path.resolve(__dirname, '..', '..', 'docs');
@@ -85,5 +89,31 @@ test('the eager | graph view', async ({ page, tmpPath }, testInfo) => {
     await page
       .locator('#jp-main-content-panel')
       .screenshot({ path: path.join(DOCS, 'compare-view.png') });
+  }
+});
+
+test('the panel at 360 and 620 px', async ({ page, tmpPath }, testInfo) => {
+  await openDemo(page, tmpPath);
+  await page.sidebar.close('left');
+  await runCells(page, [
+    DEMO_CELLS.load,
+    DEMO_CELLS.modelClass,
+    DEMO_CELLS.fit
+  ]);
+  await openSidebar(page);
+  const matmul = rowByName(page, 'regressor_1/hidden_1/MatMul:0');
+  await expect(matmul).toBeVisible();
+  await matmul.locator('.jp-EagerLab-col-name').click();
+  await expect(
+    detail(page).getByRole('img', { name: 'Histogram' })
+  ).toBeVisible();
+  for (const width of [360, 620]) {
+    await setPanelWidth(page, width);
+    await page.waitForTimeout(300);
+    const name = `panel-${width}.png`;
+    await sidebar(page).screenshot({ path: testInfo.outputPath(name) });
+    if (process.env.EAGER_LAB_SCREENSHOTS === 'docs') {
+      await sidebar(page).screenshot({ path: path.join(DOCS, name) });
+    }
   }
 });
