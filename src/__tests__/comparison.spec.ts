@@ -305,7 +305,7 @@ describe('ComparisonModel', () => {
     expect(reveals).toEqual([4]);
   });
 
-  it('pages graph values of the selected row with source "graph"', async () => {
+  it('pages a comparison row\'s graph values with source "graph"', async () => {
     const { cmp, conn } = await setUp({ compare: 'done' });
     conn.valuesHandler = (index, offset, source) => ({
       ...example('values'),
@@ -315,9 +315,17 @@ describe('ComparisonModel', () => {
       data: new Float32Array([1, 2])
     });
     cmp.select(2);
-    const page = await cmp.fetchGraphValues([], 0, 100);
+    const page = await cmp.fetchGraphValues(2, [], 0, 100);
     expect(conn.valueCalls).toEqual([{ index: 2, offset: 0, source: 'graph' }]);
     expect(Array.from(page!.data as Float32Array)).toEqual([1, 2]);
+    // Selecting the row again while its page is on the way keeps the page.
+    const again = cmp.fetchGraphValues(2, [], 0, 100);
+    cmp.select(2);
+    expect((await again)?.index).toBe(2);
+    // Leaving the view makes the answer stale.
+    const left = cmp.fetchGraphValues(2, [], 0, 100);
+    await cmp.setActive(false);
+    expect(await left).toBeNull();
   });
 });
 
