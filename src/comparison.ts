@@ -51,9 +51,12 @@ export class ComparisonModel {
       };
     }
     if (step.compare === 'unavailable') {
+      // The kernel says why (1.2); an older kernel could only mean this.
       return {
         ok: false,
-        why: 'the state before this step was not kept (capture(..., keep_state=True) keeps it within memory_budget)'
+        why:
+          step.compare_why ??
+          'the state before this step was not kept (capture(..., keep_state=True) keeps it within memory_budget)'
       };
     }
     return { ok: true };

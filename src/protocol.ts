@@ -90,6 +90,11 @@ export interface IStepInfo {
    * `unavailable`: it cannot be compared. Absent from a 1.0 kernel.
    */
   compare?: CompareState;
+  /**
+   * (1.2) Why the step cannot be compared, in the kernel's words, when
+   * `compare` is `unavailable`; null otherwise, absent from older kernels.
+   */
+  compare_why?: string | null;
 }
 
 export type CompareState = 'done' | 'available' | 'unavailable';
@@ -465,7 +470,8 @@ export function isStepInfo(v: unknown): v is IStepInfo {
     (v.compare === undefined ||
       v.compare === 'done' ||
       v.compare === 'available' ||
-      v.compare === 'unavailable')
+      v.compare === 'unavailable') &&
+    (v.compare_why === undefined || orNull(isStr)(v.compare_why))
   );
 }
 

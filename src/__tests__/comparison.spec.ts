@@ -186,6 +186,16 @@ describe('ComparisonModel', () => {
     expect(cmp.state.kind).toBe('error');
     expect(conn.requests).not.toContain('get_comparison');
 
+    // A 1.2 kernel's own reason is said as it is.
+    const dropped = await setUp({
+      compare: 'unavailable',
+      compare_why: 'the state before this step was dropped by the memory budget'
+    });
+    expect(dropped.cmp.availability).toEqual({
+      ok: false,
+      why: 'the state before this step was dropped by the memory budget'
+    });
+
     const failed = await setUp({
       error: { type: 'ValueError', message: 'boom', tensor: 1 },
       compare: 'available'

@@ -357,6 +357,12 @@ describe('1.2 fields', () => {
     expect(isRecording(rec)).toBe(false);
     delete rec.recording.kept;
     expect(isRecording(rec)).toBe(true);
+    rec.recording.steps[0].compare_why = 3;
+    expect(isRecording(rec)).toBe(false);
+    rec.recording.steps[0].compare_why = 'dropped by the memory budget';
+    expect(isRecording(rec)).toBe(true);
+    delete rec.recording.steps[0].compare_why;
+    expect(isRecording(rec)).toBe(true);
   });
 });
 
