@@ -16,6 +16,7 @@ import {
   rowByName,
   rows,
   runCells,
+  setPanelWidth,
   sidebar,
   stepSelect,
   table
@@ -200,6 +201,11 @@ test.describe('eager vs graph', () => {
     const mean = rowByName(page, 'Mean:0');
     await filterBox(page).fill('Mean:0');
     const spark = mean.locator('.jp-EagerLab-col-trend');
+    // A narrow panel keeps name and value, dropping the trend; a wider one shows it.
+    await expect(mean.locator('.jp-EagerLab-col-summary')).toBeVisible();
+    await expect(spark).toBeHidden();
+    await page.sidebar.close('left');
+    await setPanelWidth(page, 700);
     await expect(spark.locator('svg.jp-EagerLab-sparkline')).toBeVisible();
     await expect(spark).toHaveAttribute(
       'title',
