@@ -19,6 +19,7 @@ MAX_CELLS = 20_000
 
 _ids: "OrderedDict[int, str]" = OrderedDict()
 _running: str | None = None   # the id of the cell running now (its count is known after it)
+_depth = 0                    # cells running now (a %%eager_debug cell runs one inside)
 _lock = threading.Lock()
 _installed: set = set()   # id() of the shells whose events we listen to
 
@@ -71,7 +72,7 @@ def install() -> None:
     The cell running now has already passed ``pre_run_cell``: its id is read from the
     request ipykernel is answering.
     """
-    global _running
+    global _running, _depth
     shell = _shell()
     if shell is None or id(shell) in _installed:
         return
@@ -82,16 +83,30 @@ def install() -> None:
         kernel = getattr(shell, "kernel", None)
         parent = kernel.get_parent() if kernel is not None else None
         running = ((parent or {}).get("metadata") or {}).get("cellId")
+        in_cell = ((parent or {}).get("header") or {}).get("msg_type") == "execute_request"
         with _lock:
             _running = running if isinstance(running, str) and running else None
+            if in_cell:   # imported by the running cell: its pre_run_cell has passed
+                _depth = max(_depth, 1)
     except Exception:  # noqa: BLE001 - sources then fall back to execution counts
         pass
+
+
+def cell_running() -> bool:
+    """Whether the kernel's main shell is running a cell now.
+
+    JupyterLab 4.6 sends comm messages on a kernel subshell (ipykernel 7), so the panel's
+    requests are answered in another thread *while* a cell runs.
+    """
+    return _depth > 0
 
 
 def _on_pre_run_cell(info) -> None:
     # Nested runs (%%eager_debug runs its cell again, without history) carry no cell id
     # and must not replace the outer cell's.
-    global _running
+    global _running, _depth
+    with _lock:
+        _depth += 1
     if getattr(info, "store_history", False):
         cell = getattr(info, "cell_id", None)
         with _lock:
@@ -100,7 +115,9 @@ def _on_pre_run_cell(info) -> None:
 
 def _on_post_run_cell(result) -> None:
     """The cell's count is certain now (IPython versions differ on when they count)."""
-    global _running
+    global _running, _depth
+    with _lock:
+        _depth = max(0, _depth - 1)
     info = getattr(result, "info", None)
     if not getattr(info, "store_history", False):
         return

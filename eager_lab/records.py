@@ -114,9 +114,14 @@ class TensorRecord:
     # -- values --------------------------------------------------------------------
     @property
     def value(self) -> np.ndarray | None:
-        if self._value is None and self._tensor is not None:
-            self._value = _to_numpy(self._tensor)
-        return self._value
+        # Read each field once: the panel's requests run in another thread (a kernel
+        # subshell) while the budget may drop this value.
+        value, tensor = self._value, self._tensor
+        if value is None and tensor is not None:
+            value = _to_numpy(tensor)
+            if self._tensor is tensor:
+                self._value = value
+        return value
 
     @property
     def has_value(self) -> bool:
@@ -149,9 +154,16 @@ class TensorRecord:
 
     @property
     def summary(self) -> Summary:
-        if self._summary is None:
-            self._summary = summarize(self.value, self.dtype or "?", self.shape or ())
-        return self._summary
+        summary = self._summary
+        if summary is None:
+            value = self.value
+            summary = summarize(value, self.dtype or "?", self.shape or ())
+            # A value dropped meanwhile (by another thread) had its summary computed first:
+            # that one is right, not the empty one made from no value.
+            if value is None and self._summary is not None:
+                return self._summary
+            self._summary = summary
+        return summary
 
     # -- source --------------------------------------------------------------------
     @property

@@ -339,6 +339,10 @@ class Transport:
         """The step's comparison, run on first request (seconds: a trace and a graph run)."""
         cmp = getattr(step, "comparison", None)
         if cmp is None:
+            busy = _why_busy()
+            if busy is not None:
+                raise ProtocolError("no_value", f"cannot compare step {step.index} now: {busy}",
+                                    request.request_id)
             try:
                 cmp = step.compare()
             except RuntimeError as err:  # no saved state: say why
@@ -356,6 +360,22 @@ class Transport:
                                 f"(kept: {', '.join(map(str, events.recordings)) or 'none'})",
                                 request.request_id)
         return protocol.trends(request, recording)
+
+
+def _why_busy() -> str | None:
+    """Why running a comparison now could change training, or None when it cannot.
+
+    A comparison puts a step's saved variables back, runs it as a graph, then restores the
+    current ones. Requests arrive on a kernel subshell while cells run (JupyterLab 4.6,
+    ipykernel 7): doing that under a running training loop would change its variables.
+    """
+    from .notebook_cells import cell_running
+    if any(not r.finished for r in list(events.recordings.values())):
+        return "a capture is running (comparing would change the variables it trains)"
+    if cell_running():
+        return ("the kernel is running a cell, which may be training this model; compare "
+                "once it is done (or run step.compare() in a cell)")
+    return None
 
 
 _transport: Transport | None = None
