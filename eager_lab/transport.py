@@ -6,8 +6,10 @@ capture in a kernel): it registers the comm target ``eager_lab`` and opens a com
 ``type -> handler`` table; every failure becomes an ``error`` reply, never an exception
 in the kernel.
 
-Threads: comm messages are handled on the kernel's shell thread, between cells (a cell
-that is training keeps requests waiting). Pushes come from the thread that records the
+Threads: JupyterLab 4.6 sends comm messages on a kernel subshell, which ipykernel 7 runs
+in its own thread, so requests are answered while cells run. Reads are safe then; running
+a comparison is not (it would put old variables back under a training loop), so it waits
+until no cell and no capture runs (:func:`_why_busy`). Pushes come from the thread that records the
 steps, through ``events``; they are a few hundred bytes (counts, no tensor data), sent at
 most every ``PUSH_INTERVAL`` seconds while capturing, and not built at all when no panel
 has completed the handshake. A throttled push is sent by a timer thread when the interval
