@@ -4,6 +4,7 @@
  */
 import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
+import { DistinctNames } from './names';
 import type {
   IRecordingInfo,
   IStatus,
@@ -111,6 +112,14 @@ export class EagerLabModel {
   /** Rows of the selected step in execution order (`rows[k].i === k`). */
   get rows(): readonly ITensorRow[] {
     return this._rows;
+  }
+
+  /**
+   * What tells the step's names apart (by row index), kept as rows arrive; a
+   * change to earlier rows' comes as a `reset` of the view.
+   */
+  get names(): DistinctNames {
+    return this._names;
   }
 
   get load(): ILoadState {
@@ -726,6 +735,7 @@ export class EagerLabModel {
   private _resetRows(): void {
     ++this._loadGeneration;
     this._rows = [];
+    this._names = new DistinctNames();
     this._total = null;
     this._loadError = null;
     this._hay = [];
@@ -744,12 +754,21 @@ export class EagerLabModel {
 
   /** Rows from `from` on arrived: grow the tree and matches, tell the table. */
   private _grow(from: number): void {
+    const names: Array<string | null> = [];
     for (let k = from; k < this._rows.length; k++) {
       this._addToTree(k);
+      names.push(this._rows[k].name);
     }
+    if (from === 0) {
+      this._names = new DistinctNames();
+    }
+    // New names can change what tells earlier ones apart: shown rows re-filled.
+    const renamed = this._names.add(names);
     if (!this._grouped && !this._needle) {
       // Every row is shown in order: the new ones go at the end.
-      this._viewChanged.emit({ kind: 'append', from });
+      this._viewChanged.emit(
+        renamed ? { kind: 'reset' } : { kind: 'append', from }
+      );
     } else if (this._viewDirty) {
       this._viewChanged.emit({ kind: 'reset' }); // rebuilt when next read
     } else if (this._grouped) {
@@ -762,7 +781,9 @@ export class EagerLabModel {
           this._matches.push(k);
         }
       }
-      if (this._matches.length > before) {
+      if (renamed) {
+        this._viewChanged.emit({ kind: 'reset' });
+      } else if (this._matches.length > before) {
         this._viewChanged.emit({ kind: 'append', from: before });
       }
     }
@@ -915,6 +936,7 @@ export class EagerLabModel {
   private _loadGeneration = 0;
   private _matchCounts = new Map<Private.INode, number>();
   private _matches: number[] = [];
+  private _names = new DistinctNames();
   private _needle = '';
   private _nodes = new Map<string, Private.INode>();
   private _pendingReveal: number | null = null;

@@ -523,6 +523,32 @@ describe('filter', () => {
     expect(changes).toEqual([{ kind: 'append', from: 0 }]);
   });
 
+  it('re-fills shown rows when a page changes what tells earlier names apart', async () => {
+    const { model } = await readyModel([]);
+    await model.selectStep(3, 0); // empty step
+    const changes: ViewChange[] = [];
+    model.viewChanged.connect((_, c) => changes.push(c));
+    const named = (i: number, name: string) => makeRow(i, { name });
+    model.appendPage(
+      page(3, 0, 0, 4, [named(0, 'a/hidden_1/MatMul:0'), named(1, 'a/Relu:0')])
+    );
+    expect(model.names.hint(0).first).toBe(2); // MatMul:0 alone
+    // out_1/MatMul:0 ends with MatMul:0 too: row 0 shows hidden_1/MatMul:0.
+    model.appendPage(page(3, 0, 2, 4, [named(2, 'a/out_1/MatMul:0')]));
+    expect(model.names.hint(0).first).toBe(1);
+    // Neither earlier name's run changes, nor the shared start.
+    model.appendPage(page(3, 0, 3, 4, [named(3, 'a/out_1/Add:0')]));
+    expect(changes).toEqual([
+      { kind: 'append', from: 0 },
+      { kind: 'reset' },
+      { kind: 'append', from: 3 }
+    ]);
+    expect(model.viewCount).toBe(4);
+    // A new step starts anew.
+    await model.selectStep(3, 0);
+    expect(model.names.size).toBe(model.rows.length);
+  });
+
   it('renders markup in names as text: the model keeps strings as they are', async () => {
     const evil = '<img src=x onerror=alert(1)>';
     const { model } = await readyModel([

@@ -123,6 +123,133 @@ describe('TensorTable rows', () => {
   });
 });
 
+describe('TensorTable name cells', () => {
+  const NAMES = [
+    'regressor_1/hidden_1/Cast/ReadVariableOp:0',
+    'regressor_1/hidden_1/MatMul:0',
+    'regressor_1/out_1/Cast/ReadVariableOp:0',
+    'regressor_1/out_1/MatMul:0',
+    'Mean:0'
+  ];
+
+  /** A table of NAMES whose name cells are `chars` characters wide. */
+  async function tableOf(chars: number) {
+    const model = new EagerLabModel();
+    const conn = new FakeConnection();
+    conn.state = {
+      kind: 'ready',
+      kernelVersion: '0.1.0',
+      protocolVersion: '1.1.0'
+    };
+    conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
+    conn.steps.set(
+      '3:0',
+      NAMES.map((name, i) =>
+        makeRow(i, {
+          name,
+          scope: name.slice(0, Math.max(0, name.lastIndexOf('/'))),
+          summary: 'x∈[-2.09, 2.07] μ=0.00153 σ=0.637'
+        })
+      )
+    );
+    const table = new TensorTable({ model, onRevealSource: () => undefined });
+    (table as any).nameChars = (inset: number) => chars - inset / 8;
+    model.followConnection(conn);
+    await flush();
+    const cell = (k: number, column = 'name') =>
+      (table as any)
+        ._renderRow(k)
+        .node.querySelector(`.jp-EagerLab-col-${column}`) as HTMLElement;
+    /** What the cell shows: its parts not visually hidden, `…/` for a gap. */
+    const shown = (k: number) =>
+      Array.from(cell(k).querySelectorAll('.jp-EagerLab-nameText > span'))
+        .map(part =>
+          part.classList.contains('jp-EagerLab-nameCut')
+            ? ''
+            : part.classList.contains('jp-EagerLab-nameGap')
+              ? (part as HTMLElement).hidden
+                ? ''
+                : '…/'
+              : part.textContent
+        )
+        .join('');
+    return { model, table, cell, shown };
+  }
+
+  it('shows what tells the names apart, the whole name as the text', async () => {
+    const { table, cell, shown } = await tableOf(27);
+    expect(NAMES.map((_, k) => shown(k))).toEqual([
+      'hidden_1/…/ReadVariableOp:0',
+      'hidden_1/MatMul:0',
+      'out_1/Cast/ReadVariableOp:0',
+      'regressor_1/out_1/MatMul:0',
+      'Mean:0'
+    ]);
+    NAMES.forEach((name, k) => {
+      expect(cell(k).textContent).toBe(name);
+      expect(cell(k).title).toBe(name);
+    });
+    // The `…/` is CSS, not read out.
+    const gap = cell(0).querySelector('.jp-EagerLab-nameGap')!;
+    expect(gap.getAttribute('aria-hidden')).toBe('true');
+    expect(gap.textContent).toBe('');
+    expect(cell(0).querySelector('.jp-EagerLab-nameCut')!.textContent).toBe(
+      'regressor_1/'
+    );
+    table.dispose();
+  });
+
+  it('shows whole names where they fit, leaves only under scope groups', async () => {
+    const wide = await tableOf(80);
+    expect(NAMES.map((_, k) => wide.shown(k))).toEqual(NAMES);
+    wide.table.dispose();
+
+    const { model, table, shown } = await tableOf(80);
+    model.grouped = true;
+    for (const path of [
+      'regressor_1',
+      'regressor_1/hidden_1',
+      'regressor_1/hidden_1/Cast'
+    ]) {
+      model.toggleGroup(path, true);
+    }
+    const k = model.viewIndexOfRow(0);
+    expect(model.viewItem(k)).toMatchObject({ kind: 'row', depth: 3 });
+    expect(shown(k)).toBe('ReadVariableOp:0');
+    expect(shown(model.viewIndexOfRow(1))).toBe('MatMul:0');
+    table.dispose();
+  });
+
+  it('keeps the unnamed row’s label', async () => {
+    const { table, cell } = await tableOf(27);
+    const model = (table as any)._model as EagerLabModel;
+    model.appendPage({
+      type: 'tensors',
+      recording_id: 3,
+      step: 0,
+      offset: NAMES.length,
+      total: NAMES.length + 1,
+      rows: [makeRow(NAMES.length, { name: null, reason: 'no graph op' })]
+    } as any);
+    expect(cell(NAMES.length).textContent).toBe('<unnamed>');
+    expect(cell(NAMES.length).title).toBe('no graph op');
+    table.dispose();
+  });
+
+  it('splits the summary: the value range, then the rest', async () => {
+    const { table, cell } = await tableOf(27);
+    const summary = cell(0, 'summary');
+    expect(summary.textContent).toBe('x∈[-2.09, 2.07] μ=0.00153 σ=0.637');
+    expect(
+      summary.querySelector('.jp-EagerLab-summaryRange')!.textContent
+    ).toBe('x∈[-2.09, 2.07]');
+    expect(summary.querySelector('.jp-EagerLab-summaryRest')!.textContent).toBe(
+      ' μ=0.00153 σ=0.637'
+    );
+    table.dispose();
+  });
+});
+
 describe('keyboard and mouse on the grid', () => {
   async function attachedTable() {
     const model = new EagerLabModel();

@@ -9,6 +9,8 @@ import { nullTranslator } from '@jupyterlab/translation';
 import type { Message } from '@lumino/messaging';
 import type { ComparisonModel } from '../comparison';
 import type { EagerLabModel } from '../model';
+import type { INameFit } from '../names';
+import { DistinctNames, fitName } from '../names';
 import type { IComparisonRow } from '../protocol';
 import { formatShort } from './sparkline';
 import {
@@ -63,8 +65,22 @@ export class ComparisonTable extends VirtualGrid {
       row,
       eager?.summary ?? null,
       row.k === this._cmp.firstDivergence,
-      this._trans
+      this._trans,
+      row.name === null
+        ? undefined
+        : fitName(row.name, this.nameChars(), this._names().hint(row.k))
     );
+  }
+
+  /** What tells the comparison's names apart (rows come all at once). */
+  private _names(): DistinctNames {
+    const rows = this._cmp.rows;
+    if (this._namesOf !== rows) {
+      this._namesOf = rows;
+      this._distinct = new DistinctNames();
+      this._distinct.add(rows.map(r => r.name));
+    }
+    return this._distinct;
   }
 
   protected activateRow(k: number, key: string): boolean {
@@ -95,7 +111,9 @@ export class ComparisonTable extends VirtualGrid {
   }
 
   private _cmp: ComparisonModel;
+  private _distinct = new DistinctNames();
   private _main: EagerLabModel;
+  private _namesOf: readonly IComparisonRow[] | null = null;
   private _trans: TranslationBundle;
 }
 
@@ -134,7 +152,8 @@ namespace Private {
     row: IComparisonRow,
     eagerSummary: string | null,
     first: boolean,
-    trans: TranslationBundle
+    trans: TranslationBundle,
+    nameFit?: INameFit
   ): void {
     node.textContent = '';
     node.setAttribute('role', 'row');
@@ -159,7 +178,8 @@ namespace Private {
       setNameCell(
         name,
         row.name,
-        row.graph ? `${row.name} (in ${row.graph})` : row.name
+        row.graph ? `${row.name} (in ${row.graph})` : row.name,
+        nameFit
       );
     } else {
       name.textContent = trans.__('<unnamed>');

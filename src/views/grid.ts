@@ -7,6 +7,8 @@
 import { WindowedList, WindowedListModel } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { BoxLayout, Widget } from '@lumino/widgets';
+import type { INameFit } from '../names';
+import { fitName } from '../names';
 
 /** Animation frames to wait for a shown list's layout before scrolling it. */
 const SYNC_FRAMES = 10;
@@ -25,38 +27,64 @@ export function gridCell(role: string, column: string): HTMLElement {
 }
 
 /**
- * Write a graph name into a name cell: scope (dimmed) then leaf, in one span
- * that the cell's CSS elides at its start, so the distinctive end stays in
- * view (`…/dense_1/MatMul:0`). The whole name stays in the DOM as text
- * (selectable, searchable) and in the cell's title.
+ * Write a graph name into a name cell, showing what `fit` says of it (see
+ * names.ts): the scope dimmed, then the leaf; `…/` (CSS, hidden from screen
+ * readers) for components left out in the middle. Left-out components stay in
+ * the DOM, visually hidden: the cell's text is the whole name (selectable,
+ * searchable, copied, read by screen readers), and so is its title. Past what
+ * `fit` leaves out, the cell's CSS elides what is left at its start, so the
+ * distinctive end stays in view.
  */
 export function setNameCell(
   cell: HTMLElement,
   name: string,
-  title: string = name
+  title: string = name,
+  fit: INameFit = fitName(name, Infinity)
 ): void {
   let text = cell.firstElementChild as HTMLElement | null;
   if (!text || !text.classList.contains(NAME_TEXT_CLASS)) {
     cell.textContent = '';
     text = document.createElement('span');
     text.className = NAME_TEXT_CLASS;
-    const scope = document.createElement('span');
-    scope.className = 'jp-EagerLab-nameScope';
-    const leaf = document.createElement('span');
-    leaf.className = 'jp-EagerLab-nameLeaf';
-    text.append(scope, leaf);
+    for (const c of [
+      NAME_CUT_CLASS, // the start left out
+      'jp-EagerLab-nameScope',
+      NAME_CUT_CLASS, // the middle left out
+      NAME_GAP_CLASS,
+      'jp-EagerLab-nameScope',
+      'jp-EagerLab-nameLeaf'
+    ]) {
+      const part = document.createElement('span');
+      part.className = c;
+      text.appendChild(part);
+    }
+    text.children[3].setAttribute('aria-hidden', 'true');
     cell.appendChild(text);
   }
-  const [scope, leaf] = Array.from(text.children) as HTMLElement[];
-  const cut = name.lastIndexOf('/') + 1;
-  scope.textContent = name.slice(0, cut);
-  leaf.textContent = name.slice(cut);
+  const [start, head, middle, gap, tail, leaf] = Array.from(
+    text.children
+  ) as HTMLElement[];
+  start.textContent = name.slice(0, fit.start);
+  head.textContent = name.slice(fit.start, fit.gapFrom);
+  middle.textContent = name.slice(fit.gapFrom, fit.gapTo);
+  gap.hidden = fit.gapFrom >= fit.gapTo;
+  tail.textContent = name.slice(fit.gapTo, fit.leaf);
+  leaf.textContent = name.slice(fit.leaf);
   cell.title = title;
   cell.classList.remove('jp-EagerLab-unnamed');
 }
 
 /** The span inside a name cell that holds the name (see setNameCell). */
 export const NAME_TEXT_CLASS = 'jp-EagerLab-nameText';
+/** Parts of a name left out of view (in the DOM, visually hidden). */
+export const NAME_CUT_CLASS = 'jp-EagerLab-nameCut';
+/** Where a name's middle is left out: `…/` from CSS. */
+export const NAME_GAP_CLASS = 'jp-EagerLab-nameGap';
+
+/** Left padding of a name cell `depth` scope groups deep, in pixels. */
+export function nameInset(depth: number): number {
+  return depth > 0 ? depth * 12 + 4 : 0;
+}
 
 /** A header row of `columns`: `[text, tooltip]` each. */
 export function gridHeader(
@@ -94,6 +122,11 @@ export abstract class VirtualGrid extends Widget {
     layout.addWidget(header);
     layout.addWidget(this.list);
     this.layout = layout;
+    // The rows' box: the panel resized, rows rendered for the first time.
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resizer = new ResizeObserver(() => this._measureNames());
+      this._resizer.observe(this.list.viewportNode);
+    }
   }
 
   /** Scroll shown row `k` into view and make it the keyboard cursor. */
@@ -127,6 +160,7 @@ export abstract class VirtualGrid extends Widget {
     if (this.isDisposed) {
       return;
     }
+    this._resizer?.disconnect();
     this._rows.forEach(w => w.dispose());
     this._rows.clear();
     super.dispose();
@@ -228,9 +262,64 @@ export abstract class VirtualGrid extends Widget {
     super.onBeforeDetach(msg);
   }
 
+  /**
+   * Characters a name cell shows (monospace) with `inset` pixels of left
+   * padding (`nameInset`): measured on a rendered row whenever the rows' box
+   * changes; Infinity before that (and where nothing is laid out).
+   */
+  protected nameChars(inset = 0): number {
+    const m = this._nameMetrics;
+    if (m === null) {
+      return Infinity;
+    }
+    return Math.max(1, Math.floor((m.width - inset) / m.ch + 0.001));
+  }
+
   protected cursor = 0;
   protected readonly list: WindowedList;
   protected readonly listModel: FixedRowsListModel;
+
+  /**
+   * Measure the name column on a rendered row: its width and the width of a
+   * character of its font. Rows are re-filled when they changed.
+   */
+  private _measureNames(): void {
+    const cell = this.list.viewportNode.querySelector<HTMLElement>(
+      `.${ROW_CLASS} > .jp-EagerLab-col-name`
+    );
+    if (!cell || cell.clientWidth === 0) {
+      return; // nothing laid out: keep what was measured
+    }
+    const style = getComputedStyle(cell);
+    // Without the left padding a row's depth gives it (see nameInset).
+    const width =
+      cell.clientWidth -
+      parseFloat(style.paddingRight) -
+      (cell.style.paddingLeft ? 0 : parseFloat(style.paddingLeft));
+    const font = `${style.fontSize} ${style.fontFamily}`;
+    let ch = this._nameMetrics?.font === font ? this._nameMetrics.ch : 0;
+    if (!ch) {
+      const probe = document.createElement('span');
+      probe.style.position = 'absolute';
+      probe.style.visibility = 'hidden';
+      probe.style.whiteSpace = 'pre';
+      probe.textContent = '0'.repeat(50);
+      cell.appendChild(probe);
+      ch = probe.getBoundingClientRect().width / 50;
+      probe.remove();
+      if (!ch) {
+        return;
+      }
+    }
+    // Re-fill when a row shows a character more or less (a few depths).
+    const fits = () =>
+      [0, 1, 2, 3, 4].map(d => this.nameChars(nameInset(d))).join();
+    const before = fits();
+    this._nameMetrics = { width, ch, font };
+    if (fits() !== before) {
+      this.refill();
+    }
+  }
 
   /** The list's factory: reuse the widget already made for position `k`. */
   private _renderRow(k: number): Widget {
@@ -335,6 +424,9 @@ export abstract class VirtualGrid extends Widget {
     rowNode.focus({ preventScroll: true });
   }
 
+  private _nameMetrics: { width: number; ch: number; font: string } | null =
+    null;
+  private _resizer: ResizeObserver | null = null;
   private _rows = new Map<number, Widget>();
 }
 

@@ -6,6 +6,8 @@ import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
 import type { EagerLabModel, ViewChange, ViewItem } from '../model';
 import type { ISource, ITensorRow, ITrendSeries } from '../protocol';
+import type { INameFit } from '../names';
+import { fitName } from '../names';
 import type { TrendsModel } from '../trends';
 import {
   FixedRowsListModel,
@@ -14,6 +16,7 @@ import {
   VirtualGrid,
   gridCell,
   gridHeader,
+  nameInset,
   setNameCell
 } from './grid';
 import { createSparkline, sparklineTitle } from './sparkline';
@@ -86,7 +89,8 @@ export class TensorTable extends VirtualGrid {
         this._isFailing(item.row),
         this._trans,
         this._trends?.series(item.row.name),
-        this._model.selection?.step ?? null
+        this._model.selection?.step ?? null,
+        this._nameFit(item.row, item.depth)
       );
     }
   }
@@ -134,6 +138,23 @@ export class TensorTable extends VirtualGrid {
     if (k >= 0) {
       void this.moveCursor(k, false);
     }
+  }
+
+  /**
+   * What the row's name cell shows of its name: what tells it apart from the
+   * step's other names, in the characters its cell has. Under a scope header
+   * (grouped), the scope is left out: the header shows it.
+   */
+  private _nameFit(row: ITensorRow, depth: number): INameFit | undefined {
+    if (row.name === null) {
+      return undefined;
+    }
+    const hint = this._model.names.hint(row.i);
+    const scope = row.scope;
+    if (this._model.grouped && scope && row.name.startsWith(`${scope}/`)) {
+      hint.floor = scope.split('/').length;
+    }
+    return fitName(row.name, this.nameChars(nameInset(depth)), hint);
   }
 
   private _isFailing(row: ITensorRow): boolean {
@@ -251,7 +272,8 @@ namespace Private {
     failing: boolean,
     trans: TranslationBundle,
     series?: ITrendSeries,
-    currentStep: number | null = null
+    currentStep: number | null = null,
+    nameFit?: INameFit
   ): void {
     const [name, op, shape, summary, trend, flags, source] = ensureCells(node);
     node.className = ROW_CLASS;
@@ -266,14 +288,15 @@ namespace Private {
       setNameCell(
         name,
         row.name,
-        row.graph ? `${row.name} (in ${row.graph})` : row.name
+        row.graph ? `${row.name} (in ${row.graph})` : row.name,
+        nameFit
       );
     } else {
       name.textContent = trans.__('<unnamed>');
       name.title = row.reason ?? trans.__('no graph name');
       name.classList.add('jp-EagerLab-unnamed');
     }
-    name.style.paddingLeft = depth > 0 ? `${depth * 12 + 4}px` : '';
+    name.style.paddingLeft = depth > 0 ? `${nameInset(depth)}px` : '';
 
     op.textContent = row.op;
     op.title = row.op_name ?? row.op;
@@ -282,7 +305,7 @@ namespace Private {
     shape.textContent = st;
     shape.title = st;
 
-    summary.textContent = row.summary;
+    setSummary(summary, row.summary);
     summary.title = row.has_value
       ? row.summary
       : `${row.summary} (${row.why_no_value ?? trans.__('value dropped')})`;
@@ -307,6 +330,7 @@ namespace Private {
       ? trans.__('%1 NaN, %2 Inf', row.nan, row.inf)
       : '';
     flags.classList.toggle('jp-EagerLab-badge', parts.length > 0);
+    node.classList.toggle('jp-mod-nonfinite', parts.length > 0);
 
     const button = source.firstElementChild as HTMLButtonElement;
     if (row.source) {
@@ -322,6 +346,25 @@ namespace Private {
       button.textContent = '';
       button.hidden = true;
     }
+  }
+
+  /**
+   * The summary in two parts: the value range (`x∈[-2.09, 2.07]`), then the
+   * rest (` μ=0.00153 σ=0.637`), which a narrow cell elides first.
+   */
+  function setSummary(cell: HTMLElement, text: string): void {
+    let range = cell.firstElementChild as HTMLElement | null;
+    if (!range) {
+      range = document.createElement('span');
+      range.className = 'jp-EagerLab-summaryRange';
+      const rest = document.createElement('span');
+      rest.className = 'jp-EagerLab-summaryRest';
+      cell.append(range, rest);
+    }
+    const m = /^\S*∈\[[^\]]*\]/.exec(text);
+    const cut = m ? m[0].length : text.length;
+    range.textContent = text.slice(0, cut);
+    (range.nextElementSibling as HTMLElement).textContent = text.slice(cut);
   }
 
   export function fillGroup(
