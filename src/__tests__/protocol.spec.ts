@@ -150,6 +150,34 @@ describe('protocol examples', () => {
   }
 });
 
+describe('kernel error replies (docs/protocol-examples/errors)', () => {
+  const dir = path.join(EXAMPLES_DIR, 'errors');
+  const files = fs
+    .readdirSync(dir)
+    .filter(f => f.endsWith('.json'))
+    .sort();
+
+  it('holds the kernel’s replies', () => {
+    expect(files.length).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const file of files) {
+    it(`accepts ${file} as an error, and as nothing else`, () => {
+      const reply = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      expect(isError(reply)).toBe(true);
+      expect(decodeMessage(reply)?.type).toBe('error');
+      for (const [type, guard] of Object.entries(GUARDS)) {
+        if (type !== 'error') {
+          expect({ type, accepted: guard(reply) }).toEqual({
+            type,
+            accepted: false
+          });
+        }
+      }
+    });
+  }
+});
+
 describe('decodeMessage', () => {
   it('rejects what is not a message', () => {
     for (const v of [
