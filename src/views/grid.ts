@@ -127,6 +127,9 @@ export abstract class VirtualGrid extends Widget {
       this._resizer = new ResizeObserver(() => this._measureNames());
       this._resizer.observe(this.list.viewportNode);
     }
+    // A web font arriving late changes the width of a character, not the box.
+    this._onFonts = () => this._measureNames(true);
+    document.fonts?.addEventListener?.('loadingdone', this._onFonts);
   }
 
   /** Scroll shown row `k` into view and make it the keyboard cursor. */
@@ -161,6 +164,7 @@ export abstract class VirtualGrid extends Widget {
       return;
     }
     this._resizer?.disconnect();
+    document.fonts?.removeEventListener?.('loadingdone', this._onFonts);
     this._rows.forEach(w => w.dispose());
     this._rows.clear();
     super.dispose();
@@ -281,9 +285,10 @@ export abstract class VirtualGrid extends Widget {
 
   /**
    * Measure the name column on a rendered row: its width and the width of a
-   * character of its font. Rows are re-filled when they changed.
+   * character of its font (again when `fontsLoaded`). Rows are re-filled when
+   * a name cell holds a character more or less.
    */
-  private _measureNames(): void {
+  private _measureNames(fontsLoaded = false): void {
     const cell = this.list.viewportNode.querySelector<HTMLElement>(
       `.${ROW_CLASS} > .jp-EagerLab-col-name`
     );
@@ -297,7 +302,11 @@ export abstract class VirtualGrid extends Widget {
       parseFloat(style.paddingRight) -
       (cell.style.paddingLeft ? 0 : parseFloat(style.paddingLeft));
     const font = `${style.fontSize} ${style.fontFamily}`;
-    let ch = this._nameMetrics?.font === font ? this._nameMetrics.ch : 0;
+    // A character's width is measured again for another font, or a new one.
+    let ch =
+      !fontsLoaded && this._nameMetrics?.font === font
+        ? this._nameMetrics.ch
+        : 0;
     if (!ch) {
       const probe = document.createElement('span');
       probe.style.position = 'absolute';
@@ -426,6 +435,7 @@ export abstract class VirtualGrid extends Widget {
 
   private _nameMetrics: { width: number; ch: number; font: string } | null =
     null;
+  private _onFonts: () => void;
   private _resizer: ResizeObserver | null = null;
   private _rows = new Map<number, Widget>();
 }
