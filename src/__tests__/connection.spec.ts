@@ -264,10 +264,12 @@ describe('handshake', () => {
     expect(own.opened).toMatchObject({ type: 'hello', side: 'frontend' });
     own.reply(example('welcome'));
     expect(conn.state.kind).toBe('ready');
-    void conn.request({ type: 'request_state' });
+    const pending = conn.request({ type: 'request_state' });
     expect(own.lastSent()).toMatchObject({ type: 'request_state' });
     expect(shared.sent).toHaveLength(1); // the welcome only
     conn.dispose();
+    // A request still waiting when the panel goes away is told so.
+    await expect(pending).rejects.toMatchObject({ code: 'closed' });
     expect(own.closed).toBe(true);
     expect(shared.closed).toBe(false); // dropped here, not closed for others
     expect(shared.isDisposed).toBe(true);
@@ -283,8 +285,10 @@ describe('handshake', () => {
     expect(comm.closed).toBe(true);
     expect(newer.isDisposed).toBe(false);
     // Requests now go on the newer comm.
-    void conn.request({ type: 'request_state' });
+    const pending = conn.request({ type: 'request_state' });
     expect(newer.lastSent()).toMatchObject({ type: 'request_state' });
+    conn.dispose();
+    await expect(pending).rejects.toMatchObject({ code: 'closed' });
   });
 
   it('opens another comm when the kernel evicts its comm', async () => {
