@@ -74,7 +74,7 @@ def drain_iopub(client) -> None:
 
 def capture(wire, label: str, repeats: int = REPEATS) -> None:
     durations = [float(run(wire, CAPTURE, "duration")) for _ in range(repeats)]
-    comms = run(wire, "pass", "len(eager_lab.transport._transport._comms)")
+    comms = run(wire, "pass", "len(eager_lab.comm.transport._transport._comms)")
     print(f"{label:<40} capture {statistics.median(durations):6.2f} s "
           f"(runs: {', '.join(f'{d:.2f}' for d in durations)}), {comms} comms open",
           flush=True)
@@ -89,7 +89,7 @@ def main() -> None:
         wire.comm_msg(panel)
         capture(wire, "1 panel comm")
 
-        wire.execute("eager_lab.transport.MAX_COMMS = 10**9")  # as before 1.2: no cap
+        wire.execute("eager_lab.comm.transport.MAX_COMMS = 10**9")  # as before 1.2: no cap
         started = time.monotonic()
         stale = open_stale(wire, STALE)
         print(f"opened {STALE} stale comms in {time.monotonic() - started:.1f} s (no cap)")
@@ -97,7 +97,7 @@ def main() -> None:
         capture(wire, f"{STALE} stale comms + panel, no cap", repeats=1)
         for comm_id in stale:
             wire.close_comm(comm_id)
-        run(wire, "eager_lab.transport.MAX_COMMS = 8", "eager_lab.transport.MAX_COMMS")
+        run(wire, "eager_lab.comm.transport.MAX_COMMS = 8", "eager_lab.comm.transport.MAX_COMMS")
         time.sleep(5)
         drain_iopub(client)
         wire.log.clear()

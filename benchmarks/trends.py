@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import eager_lab  # noqa: E402
-from eager_lab.transport import Transport  # noqa: E402
+from eager_lab.comm.transport import Transport  # noqa: E402
 from overhead import build  # noqa: E402
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .records import GraphRunError, Source, Step, TensorRecord
-    from .session import CaptureError, EagerLabWarning, Recording, capture
-    from .summary import Summary
+    from .record.records import GraphRunError, Source, Step, TensorRecord
+    from .capturing.session import CaptureError, EagerLabWarning, Recording, capture
+    from .record.summary import Summary
 
 #: The most recent recording (set when a ``capture()`` block or ``%%eager_debug`` ends).
 last: "Recording | None" = None
@@ -22,17 +22,18 @@ __all__ = ["capture", "Recording", "Step", "TensorRecord", "Summary", "Source",
 # Importing TensorFlow takes seconds. The public names are loaded on first use, so that
 # `python -m eager_lab --version` answers at once and the demo can say "Loading TensorFlow…"
 # and quiet TensorFlow's logs before the import starts.
-_LAZY = {"capture": "session", "Recording": "session", "CaptureError": "session", "EagerLabWarning": "session",
-         "Step": "records", "TensorRecord": "records", "Source": "records",
-         "GraphRunError": "records",
-         "Summary": "summary", "recordings": "events", "show": "widget"}
+_LAZY = {"capture": "capturing.session", "Recording": "capturing.session",
+         "CaptureError": "capturing.session", "EagerLabWarning": "capturing.session",
+         "Step": "record.records", "TensorRecord": "record.records", "Source": "record.records",
+         "GraphRunError": "record.records",
+         "Summary": "record.summary", "recordings": "record.events", "show": "notebook.widget"}
 
 
 def _listen_to_notebook_cells() -> None:
     """In IPython, note each cell's id from now on (sources point at cells by id)."""
     import sys
     if "IPython" in sys.modules:
-        from .notebook_cells import install
+        from .notebook.cell_ids import install
         install()
 
 
@@ -55,13 +56,13 @@ def __dir__():
 
 def load_ipython_extension(ipython):
     """``%load_ext eager_lab``: registers the ``%eager_debug`` magic."""
-    from .magic import register
+    from .notebook.magic import register
     register(ipython)
-    from .transport import ensure_transport; ensure_transport()  # noqa: E702 - the panel's comm
+    from .comm.transport import ensure_transport; ensure_transport()  # noqa: E702 - the panel's comm
 
 
 def unload_ipython_extension(ipython):
-    from .magic import unregister
+    from .notebook.magic import unregister
     unregister(ipython)
 
 

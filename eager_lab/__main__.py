@@ -45,7 +45,7 @@ def demo(steps: int = 2, make_nan: bool = False, show_all: bool = False) -> int:
     import numpy as np
 
     import eager_lab
-    from eager_lab.table import render
+    from eager_lab.notebook.table import render
 
     _say("Building the model…")
     keras.utils.set_random_seed(0)

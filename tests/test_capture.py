@@ -6,8 +6,6 @@ import tensorflow as tf
 
 import eager_lab
 from eager_lab import CaptureError
-
-
 class Tiny(keras.Model):
     def __init__(self, poison=False):
         super().__init__()
@@ -248,10 +246,10 @@ def test_tf_keras_model_is_refused_clearly():
 
 
 def test_unsupported_tensorflow_version_message(monkeypatch):
-    from eager_lab import _tf_private
+    from eager_lab import compat
     monkeypatch.setattr(tf, "__version__", "2.99.0")
-    with pytest.raises(_tf_private.UnsupportedTensorFlowError, match="supports TensorFlow 2.16 to 2.21"):
-        _tf_private._check()
+    with pytest.raises(compat.UnsupportedTensorFlowError, match="supports TensorFlow 2.16 to 2.21"):
+        compat._check()
 
 
 def test_capture_tf_function_step_in_custom_loop():

@@ -560,8 +560,8 @@ def test_every_malformed_message_gets_a_typed_answer(wire):
             "step": truth.steps[0], "index": index}
     judge(Fuzzer(truth, random.Random(0)).answered("after", data), send(
         wire, Case("after", data), panel))
-    assert len(wire.evaluate("list(eager_lab.transport._transport._comms)")) <= 8  # the doc's
-    assert panel in wire.evaluate("list(eager_lab.transport._transport._live)")
+    assert len(wire.evaluate("list(eager_lab.comm.transport._transport._comms)")) <= 8  # the doc's
+    assert panel in wire.evaluate("list(eager_lab.comm.transport._transport._live)")
     since = len(wire.log)
     wire.execute("with eager_lab.capture(fuzz_step) as again:\n"
                  "    fuzz_step(tf.range(24, dtype=tf.float32))")

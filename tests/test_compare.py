@@ -9,7 +9,7 @@ import zoo
 
 
 def _variables(model):
-    from eager_lab.state import model_variables
+    from eager_lab.capturing.state import model_variables
     return [v.numpy().copy() for v in model_variables(model)]
 
 
@@ -233,7 +233,7 @@ class TensorAsBool(keras.Model):
 
 def test_a_step_that_cannot_run_as_a_graph_says_where():
     import comm
-    from eager_lab.transport import Transport
+    from eager_lab.comm.transport import Transport
     model = TensorAsBool()
     model.compile(optimizer="sgd", run_eagerly=True)
     x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import eager_lab
-from eager_lab.state import model_variables
+from eager_lab.capturing.state import model_variables
 
 BAD_BATCH = 3
 

@@ -16,8 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import eager_lab  # noqa: E402
-from eager_lab.cell import VARIABLES_REASON  # noqa: E402
-from eager_lab.table import render  # noqa: E402
+from eager_lab.notebook.cell import VARIABLES_REASON  # noqa: E402
+from eager_lab.notebook.table import render  # noqa: E402
 
 _MODEL_CELL = '''
 import numpy as np
@@ -250,7 +250,7 @@ def test_row_cap(ip):
 
 
 def test_long_loops_are_recorded_in_part(ip):
-    from eager_lab.cell import run_cell
+    from eager_lab.notebook.cell import run_cell
     body = "t = tf.constant(1.0)\nfor _ in range(5):\n    t = t * 2.0\n"
     result, recording = run_cell(ip, body, max_ops=3)
     assert result.success and float(ip.user_ns["t"]) == 32.0

@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 import eager_lab
-from eager_lab.records import VALUE_GONE
+from eager_lab.record.records import VALUE_GONE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARK = os.path.join(HERE, "..", "benchmarks", "memory.py")
@@ -162,7 +162,7 @@ def test_rss_of_a_long_capture_stays_within_the_budget():
 
 
 def test_the_panel_is_told_why_a_step_cannot_be_compared():
-    from eager_lab import protocol
+    from eager_lab.comm import protocol
     x, y = _data()
     m = _model()
     m.train_on_batch(x, y)

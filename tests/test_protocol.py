@@ -17,9 +17,11 @@ import tensorflow as tf
 
 import comm
 import eager_lab
-from eager_lab import buffers, events, protocol
-from eager_lab.table import _summary_text
-from eager_lab.transport import Transport
+from eager_lab.comm import buffers
+from eager_lab.record import events
+from eager_lab.comm import protocol
+from eager_lab.notebook.table import _summary_text
+from eager_lab.comm.transport import Transport
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "protocol-examples"
 
@@ -428,7 +430,7 @@ def test_why_no_value_is_null_while_held_and_kept_follows_keep(recording, transp
 
 
 def test_a_sources_cell_id_is_sent():
-    from eager_lab.records import Source
+    from eager_lab.record.records import Source
     source = Source("/tmp/ipykernel_1/3.py", 4, "call", 3, "4f1c2a9e")
     assert protocol.source_json(source) == {"file": "/tmp/ipykernel_1/3.py", "line": 4,
                                             "function": "call", "cell": 3,
@@ -523,7 +525,7 @@ def test_nonfinite_stops_at_the_first_nan_it_knows():
 
 
 def test_state_checks_within_its_budget(transport, monkeypatch):
-    from eager_lab import transport as transport_module
+    from eager_lab.comm import transport as transport_module
     rec = eager_lab.capture(tf.function(mixed_step))
     with rec:
         rec.target(tf.range(24, dtype=tf.float32))

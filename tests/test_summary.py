@@ -7,8 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from eager_lab import summary as summary_module
-from eager_lab.summary import CHUNK, HIST_BINS, _num, summarize
+from eager_lab.record import summary as summary_module
+from eager_lab.record.summary import CHUNK, HIST_BINS, _num, summarize
 
 REL = 1e-9  # float64 statistics: far inside the 1e-3 the issue asks for
 
@@ -150,7 +150,7 @@ def test_bfloat16_as_ml_dtypes_array():
 
 def test_bfloat16_through_records_to_numpy():
     tf = pytest.importorskip("tensorflow")
-    from eager_lab.records import _to_numpy
+    from eager_lab.record.records import _to_numpy
 
     t = tf.constant([1.0, 2.5, -3.0, 256.0, float("nan")], dtype=tf.bfloat16)
     a = _to_numpy(t)

@@ -7,9 +7,8 @@ import pytest
 import tensorflow as tf
 
 import eager_lab
-from eager_lab import _tf_private, events
-
-
+from eager_lab import compat
+from eager_lab.record import events
 def _data(seed=0):
     rng = np.random.default_rng(seed)
     return rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
@@ -107,7 +106,7 @@ def test_one_tf_function_captured_from_two_threads_records_each_call_once():
     def step(x):
         return tf.reduce_sum(tf.matmul(x, w))
 
-    original = _tf_private.get_python_function(step)
+    original = compat.get_python_function(step)
     x, _ = _data()
     barrier = threading.Barrier(2)
     recordings = {}
@@ -124,7 +123,7 @@ def test_one_tf_function_captured_from_two_threads_records_each_call_once():
 
     assert _run_threads(work("a", 3), work("b", 5)) == []
     assert len(recordings["a"].steps) == 3 and len(recordings["b"].steps) == 5
-    assert _tf_private.get_python_function(step) is original
+    assert compat.get_python_function(step) is original
     assert not tf.config.functions_run_eagerly()
     # Calls outside any capture run as before, as a graph.
     assert float(step(x)) == pytest.approx(float(np.sum(x @ np.ones((4, 2)))), rel=1e-5)
@@ -136,7 +135,7 @@ def test_a_failed_start_undoes_everything(monkeypatch):
     def step(x):
         return tf.reduce_sum(x * 2.0)
 
-    original = _tf_private.get_python_function(step)
+    original = compat.get_python_function(step)
     m = _model()
 
     def broken_register(recording):
@@ -147,7 +146,7 @@ def test_a_failed_start_undoes_everything(monkeypatch):
         with pytest.raises(RuntimeError, match="registration failed"):
             with eager_lab.capture(target):
                 pass
-    assert _tf_private.get_python_function(step) is original
+    assert compat.get_python_function(step) is original
     assert not tf.config.functions_run_eagerly()
     assert "train_step" not in vars(m) and not m.run_eagerly
     monkeypatch.undo()

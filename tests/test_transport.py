@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("jupyter_client")
 from kernel_helpers import Wire, running_kernel  # noqa: E402
 from test_protocol import same_shape  # noqa: E402
-from eager_lab.protocol import PROTOCOL_VERSION  # noqa: E402
+from eager_lab.comm.protocol import PROTOCOL_VERSION  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "protocol-examples"
 HELLO = json.loads((EXAMPLES / "hello.json").read_text())
@@ -87,7 +87,8 @@ def handshake(wire, data=HELLO) -> str:
 
 def test_outside_a_kernel_nothing_starts_and_close_leaves_nothing():
     import comm
-    from eager_lab import events, transport
+    from eager_lab.record import events
+    from eager_lab.comm import transport
     assert transport.ensure_transport() is None          # pytest is no kernel
     manager = comm.get_comm_manager()
     t = transport.Transport(manager)
@@ -297,19 +298,19 @@ def test_a_closed_comm_is_forgotten(wire):
     assert wire.comm_messages(shared["panel"], "status", since)          # others still get them
     assert not [m for m in wire.log[since:]
                 if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id]
-    assert wire.evaluate(f"{comm_id!r} in eager_lab.transport._transport._comms") is False
+    assert wire.evaluate(f"{comm_id!r} in eager_lab.comm.transport._transport._comms") is False
 
 
 def tracked(wire) -> list[str]:
     """The kernel's open comms, least recently heard from first."""
-    return wire.evaluate("list(eager_lab.transport._transport._comms)")
+    return wire.evaluate("list(eager_lab.comm.transport._transport._comms)")
 
 
 def test_comms_beyond_the_cap_are_closed_least_recently_heard_first(wire):
     # Frontends that went away without closing their comm (page reloads) leave it open;
     # each push goes to every open comm, so the kernel keeps at most MAX_COMMS of them.
     cap = 8    # docs/protocol.md; read from the kernel, a lifted cap would pass
-    assert wire.evaluate("eager_lab.transport.MAX_COMMS") == cap
+    assert wire.evaluate("eager_lab.comm.transport.MAX_COMMS") == cap
     panel = shared["panel"]
     before = tracked(wire)
     assert panel in before and len(before) <= cap
@@ -369,8 +370,8 @@ def test_a_comm_closed_behind_the_transports_back_is_pruned(wire):
 
 BIG = 100_000
 BIG_STEP = f"""
-from eager_lab import events
-from eager_lab.records import Step, TensorRecord
+from eager_lab.record import events
+from eager_lab.record.records import Step, TensorRecord
 big = eager_lab.capture(lambda: None)
 parts = tf.unstack(tf.range({BIG}, dtype=tf.float32))
 big.steps.append(Step(0, tensors=[TensorRecord(i, i, "Unpack", i, t, None, None)

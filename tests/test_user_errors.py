@@ -9,8 +9,6 @@ import tensorflow as tf
 
 import eager_lab
 from eager_lab import CaptureError, EagerLabWarning
-
-
 def _data():
     rng = np.random.default_rng(0)
     return rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")

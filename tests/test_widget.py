@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import eager_lab
-from eager_lab.widget import RecordingView
+from eager_lab.notebook.widget import RecordingView
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 

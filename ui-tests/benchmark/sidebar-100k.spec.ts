@@ -35,7 +35,7 @@ const N = 100_000;
 
 // One line per statement: the editor auto-indents what galata types after a colon.
 const RECORD = `import time
-from eager_lab.cell import run_cell
+from eager_lab.notebook.cell import run_cell
 _src = "x = tf.constant(1.0)\\nfor _ in range(${N}):\\n    x = x + 1.0\\n"
 print(f"kernel-start-ms {time.time() * 1000:.0f}")
 _t0 = time.perf_counter()

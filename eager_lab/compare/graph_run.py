@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from .naming import graph_name
+from ..naming.names import graph_name
 
 
 

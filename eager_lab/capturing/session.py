@@ -13,15 +13,15 @@ import threading
 import warnings
 from typing import Callable, Iterable
 
-from . import events
+from ..record import events
 from .callsite import caller_user_frame
 from .hooks import CaptureError, _FunctionHooks, _hooks_for
-from .naming import eager_sites, graph_only, match
+from ..naming.names import eager_sites, graph_only, match
 from .op_capture import EagerOp, OpCapture
-from .records import GraphOnlyTensor, Replay, Step, TensorRecord
+from ..record.records import GraphOnlyTensor, Replay, Step, TensorRecord
 from .state import CreatedVariables, snapshot
-from .recorder import StepSelector, ValueBudget
-from .step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
+from ..record.budget import StepSelector, ValueBudget
+from ..naming.step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
 
 __all__ = ["capture", "Recording", "CaptureError", "EagerLabWarning", "DEFAULT_MEMORY_BUDGET"]
 

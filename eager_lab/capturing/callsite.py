@@ -20,7 +20,7 @@ import sysconfig
 from operator import itemgetter
 from typing import NamedTuple
 
-from . import _tf_private
+from .. import compat
 
 _GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+\.py$")  # gen_math_ops.py, gen_stateless_random_ops_v2.py
 
@@ -194,8 +194,8 @@ def canonical(raw: tuple) -> tuple | None:
 def _frame(code, lasti) -> tuple[Frame, bool]:
     """A shared frame, and whether autograph generated it (mapped back to the user's line)."""
     line = line_of(code, lasti)
-    if _tf_private.is_autograph_file(code.co_filename):
-        origin = _tf_private.autograph_origin(code.co_filename, line)
+    if compat.is_autograph_file(code.co_filename):
+        origin = compat.autograph_origin(code.co_filename, line)
         if origin is not None:
             return Frame(*origin), True
     return Frame(code.co_filename, code.co_name, line), False

@@ -80,7 +80,7 @@ def preview(value) -> str:
 
 # -- handshake ---------------------------------------------------------------------------
 def _package_version() -> str:
-    from . import __version__
+    from .. import __version__
     return __version__
 
 
@@ -244,7 +244,7 @@ def _finite(x):
 
 def summary_text(rec) -> str:
     """The one-line summary without its ``dtype[shape]`` head (the row has both fields)."""
-    from .table import _summary_text  # the table's column: one rule for both views
+    from ..notebook.table import _summary_text  # the table's column: one rule for both views
     return _summary_text(rec)
 
 
@@ -400,7 +400,7 @@ def values(req: Request, page) -> dict:
 # -- 1.1: eager vs graph, trends ---------------------------------------------------------
 def comparison_row(k: int, r) -> dict:
     """Row ``k`` of a Comparison: the graph value's one-line summary, the differences."""
-    from .summary import summarize
+    from ..record.summary import summarize
     graph_summary = None
     if r.graph_value is not None:
         g = r.graph_value

@@ -30,11 +30,11 @@ import contextlib
 import tensorflow as tf
 from IPython.core.interactiveshell import InteractiveShell
 
-from . import events
-from .callsite import line_of
-from .op_capture import OpCapture
-from .records import Step
-from .session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs, _failing_op
+from ..record import events
+from ..capturing.callsite import line_of
+from ..capturing.op_capture import OpCapture
+from ..record.records import Step
+from ..capturing.session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs, _failing_op
 
 # IPython's run_code execs each piece of a cell: the frame right above the cell's code.
 # The base class's: a shell subclass that overrides run_code still ends up calling it.

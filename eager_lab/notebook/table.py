@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from .summary import short_dtype
+from ..record.summary import short_dtype
 
 DEFAULT_MAX_ROWS = 200
 

@@ -20,8 +20,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .callsite import canonical
-from .op_capture import EagerOp, GraphOp
+from ..capturing.callsite import canonical
+from ..capturing.op_capture import EagerOp, GraphOp
 
 # Ops that tests and recall figures leave out: they carry no computed value.
 TRIVIAL_OPS = frozenset({"Const", "Placeholder", "Identity", "NoOp"})

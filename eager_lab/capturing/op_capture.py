@@ -13,10 +13,10 @@ import contextlib
 import sys
 from typing import NamedTuple
 
-from . import _tf_private
+from .. import compat
 from .callsite import raw_stack
 
-_GRADIENT_CODE = _tf_private.GRADIENT_FUNCTION_CODE
+_GRADIENT_CODE = compat.GRADIENT_FUNCTION_CODE
 
 
 class EagerOp(NamedTuple):
@@ -49,12 +49,12 @@ class OpCapture:
 
     def enable(self) -> None:
         if not self._registered:
-            _tf_private.add_op_callback(self.callback)
+            compat.add_op_callback(self.callback)
             self._registered = True
 
     def disable(self) -> None:
         if self._registered:
-            _tf_private.remove_op_callback(self.callback)
+            compat.remove_op_callback(self.callback)
             self._registered = False
 
     @contextlib.contextmanager

@@ -31,8 +31,8 @@ def register(recording) -> int:
     values of kept ones count against the new recording's budget.
     """
     global _next_id
-    from .notebook_cells import install
-    from .transport import ensure_transport  # a capture in a kernel: reach an open panel
+    from ..notebook.cell_ids import install
+    from ..comm.transport import ensure_transport  # a capture in a kernel: reach an open panel
     ensure_transport()                       # (once; never raises; no-op outside a kernel)
     install()                                # note cell ids from now on (idem)
     with _lock:

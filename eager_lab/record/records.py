@@ -9,8 +9,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import _tf_private
-from .callsite import Frame, user_frame
+from .. import compat
+from ..capturing.callsite import Frame, user_frame
 from .summary import Summary, summarize
 
 
@@ -56,7 +56,7 @@ def _cell_number(filename: str) -> int | None:
 def source_of(frame: Frame | None) -> Source | None:
     if frame is None:
         return None
-    from .notebook_cells import cell_id
+    from ..notebook.cell_ids import cell_id
     count = _cell_number(frame.filename)
     return Source(frame.filename, frame.line, frame.function, count, cell_id(count))
 
@@ -204,7 +204,7 @@ def _to_numpy(tensor) -> np.ndarray | None:
     if tensor.dtype.name in ("resource", "variant"):
         return None
     try:
-        array = _tf_private.host_view(tensor)
+        array = compat.host_view(tensor)
     except Exception:  # noqa: BLE001 - e.g. a tensor on a device without host copy
         return None
     if array.dtype.kind == "V":  # bfloat16 and other ml_dtypes: summarize as float32
@@ -282,7 +282,7 @@ class GraphRunError(RuntimeError):
 
 def _user_source(err: BaseException) -> "Source | None":
     """The innermost frame of user code in ``err``'s traceback."""
-    from .callsite import Frame, is_user_code
+    from ..capturing.callsite import Frame, is_user_code
     tb, found = err.__traceback__, None
     while tb is not None:
         code = tb.tb_frame.f_code
@@ -325,10 +325,10 @@ class Step:
             e.g. ``if loss > 0:`` in a Keras ``train_step`` (no autograph there); the
             message names the failing line of user code.
         """
-        from .compare import DEFAULT_TOLERANCES, build
-        from .graph_run import StepFailedAsGraph, run_step_in_graph
-        from .state import model_variables, snapshot
-        from .step_graphs import _python_state, _restore_python_state
+        from ..compare.diff import DEFAULT_TOLERANCES, build
+        from ..compare.graph_run import StepFailedAsGraph, run_step_in_graph
+        from ..capturing.state import model_variables, snapshot
+        from ..naming.step_graphs import _python_state, _restore_python_state
 
         replay = self._replay
         if replay is None or replay.state is None:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
-from . import _tf_private
+from .. import compat
 from .state import model_variables
-from .step_graphs import _StepGraphs
+from ..naming.step_graphs import _StepGraphs
 
 if TYPE_CHECKING:
     from .session import Recording
@@ -49,7 +49,7 @@ def _check_keras_model(target) -> bool:
 def _hooks_for(target, recording: "Recording"):
     if _check_keras_model(target):
         return _ModelHooks(target, recording)
-    if _tf_private.is_tf_function(target) or callable(target):
+    if compat.is_tf_function(target) or callable(target):
         return _FunctionHooks(target, recording)
     raise CaptureError(
         f"eager_lab.capture() takes a Keras 3 model or a step function (tf.function or "
@@ -173,13 +173,13 @@ class _FunctionHooks:
     def __init__(self, fn, recording: "Recording"):
         self.fn = fn
         self.recording = recording
-        self.is_tf_function = _tf_private.is_tf_function(fn)
-        python_fn = _tf_private.get_python_function(fn) if self.is_tf_function else fn
+        self.is_tf_function = compat.is_tf_function(fn)
+        python_fn = compat.get_python_function(fn) if self.is_tf_function else fn
         if self.is_tf_function:   # another thread's capture may have routed it already
             python_fn = _routes.original(fn, python_fn)
         self.python_fn = python_fn
         signature = getattr(fn, "input_signature", None) if self.is_tf_function else None
-        autograph = self.is_tf_function and _tf_private.tf_function_autograph(fn)
+        autograph = self.is_tf_function and compat.tf_function_autograph(fn)
         self.graphs = _StepGraphs(python_fn, recording._capture, input_signature=signature,
                                   autograph=autograph)
 
@@ -228,7 +228,7 @@ class _Routes:
             route = self._routes.get(id(fn))
             if route is None:
                 route = self._routes[id(fn)] = (fn, original, {})
-                _tf_private.set_python_function(fn, _router(route))
+                compat.set_python_function(fn, _router(route))
             if thread in route[2]:
                 raise RuntimeError(f"{getattr(fn, '__name__', fn)!r} is already captured in "
                                    "this thread")
@@ -249,7 +249,7 @@ class _Routes:
                     del by_thread[thread]
                     self._eager_users -= 1
             if not by_thread:
-                _tf_private.set_python_function(fn, route[1])
+                compat.set_python_function(fn, route[1])
                 del self._routes[id(fn)]
             if self._eager_users == 0:
                 tf.config.run_functions_eagerly(self._eager_before)

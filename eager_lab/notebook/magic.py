@@ -57,7 +57,7 @@ def parse_steps(spec: str):
 
 
 def _budget_bytes(mib: float | None):
-    from .session import DEFAULT_MEMORY_BUDGET
+    from ..capturing.session import DEFAULT_MEMORY_BUDGET
     if mib is None:
         return DEFAULT_MEMORY_BUDGET
     if mib < 0:
@@ -79,8 +79,8 @@ def _error_line(message: str) -> None:
 
 
 def _is_model_or_function(obj) -> bool:
-    from . import _tf_private
-    if _tf_private.is_tf_function(obj):
+    from .. import compat
+    if compat.is_tf_function(obj):
         return True
     try:
         import keras
@@ -375,7 +375,7 @@ class EagerDebugMagics(Magics):
         return obj
 
     def _recording_for(self, expr: str, steps, budget):
-        from .session import CaptureError, capture
+        from ..capturing.session import CaptureError, capture
         target = self._lookup(expr)
         try:
             recording = capture(target, steps=steps, memory_budget=budget)

@@ -15,9 +15,11 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("eager_lab.show() needs ipywidgets: pip install ipywidgets") from err
 
-from . import events, protocol
-from .records import Step
-from .summary import short_dtype
+from ..record import events
+
+from ..comm import protocol
+from ..record.records import Step
+from ..record.summary import short_dtype
 from .table import DEFAULT_MAX_ROWS, render
 
 _BAR = 30   # characters of the longest histogram bar

@@ -13,8 +13,8 @@ from typing import Any, Callable
 import numpy as np
 import tensorflow as tf
 
-from .naming import GraphIndex
-from .op_capture import OpCapture
+from .names import GraphIndex
+from ..capturing.op_capture import OpCapture
 
 
 def _step_body(step_fn, args, kwargs):

@@ -31,7 +31,9 @@ import time
 import weakref
 from collections import OrderedDict
 
-from . import buffers, events, protocol
+from . import buffers, protocol
+
+from ..record import events
 from .protocol import ProtocolError
 
 PUSH_INTERVAL = 0.2   # seconds: at most 5 pushes per second while capturing
@@ -371,7 +373,7 @@ def _why_busy() -> str | None:
     current ones. Requests arrive on a kernel subshell while cells run (JupyterLab 4.6,
     ipykernel 7): doing that under a running training loop would change its variables.
     """
-    from .notebook_cells import cell_running
+    from ..notebook.cell_ids import cell_running
     if any(not r.finished for r in list(events.recordings.values())):
         return "a capture is running (comparing would change the variables it trains)"
     if cell_running():
