@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from ._quiet_import import import_tensorflow
 
 

@@ -20,7 +20,7 @@ import eager_lab
 from eager_lab.comm import buffers
 from eager_lab.record import events
 from eager_lab.comm import protocol
-from eager_lab.notebook.table import _summary_text
+from eager_lab.record.summary import summary_text
 from eager_lab.comm.transport import Transport
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "protocol-examples"
@@ -186,7 +186,7 @@ def test_rows_hold_the_tables_summary_without_dtype(recording, transport):
     assert reply["total"] == len(step.tensors) == len(reply["rows"])
     for row, rec in zip(reply["rows"], step.tensors):
         assert row["i"] == rec.index and row["name"] == rec.name
-        assert row["summary"] == _summary_text(rec)
+        assert row["summary"] == summary_text(rec)
         assert not row["summary"].startswith(("f32[", "bool[", "f16["))
     nan_row = reply["rows"][step.first_nonfinite().index]
     assert nan_row["nan"] == 1 and "NaN!" in nan_row["summary"]

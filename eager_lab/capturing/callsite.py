@@ -14,7 +14,6 @@ caches the result.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import sysconfig
 from operator import itemgetter
@@ -22,28 +21,12 @@ from typing import NamedTuple
 
 from .. import compat
 
-_GEN_OPS = re.compile(r"[\\/]gen_[a-z0-9_]+\.py$")  # gen_math_ops.py, gen_stateless_random_ops_v2.py
+_GEN_OPS = compat.GEN_OPS_FILE  # gen_math_ops.py, gen_stateless_random_ops_v2.py
 
 # Frames that exist in one mode only, or whose line differs between modes; dropping them
 # leaves the frames both modes share. Paths are matched as substrings with "/" separators.
-_MODE_DEPENDENT = (
-    "tensorflow/python/util/",            # dispatch, tf_decorator, traceback filtering
-    "tensorflow/python/autograph/",       # converted_call and friends (graph only)
-    "tensorflow/python/ops/cond.py",      # eager: calls the branch; graph: cond_v2
-    "tensorflow/python/ops/cond_v2.py",
-    "tensorflow/python/ops/control_flow_",
-    "tensorflow/python/ops/while_loop.py",
-    "tensorflow/python/ops/while_v2",
-    "tensorflow/python/framework/func_graph.py",
-    "tensorflow/python/framework/ops.py",
-    "tensorflow/python/framework/op_def_library.py",
-    "tensorflow/python/framework/op_callbacks.py",
-    "tensorflow/python/framework/auto_control_deps",
-    "tensorflow/python/eager/polymorphic_function/",
-    "tensorflow/python/eager/execute.py",
-    "tensorflow/python/eager/context.py",
-    "tensorflow/python/distribute/",
-    "keras/src/utils/traceback_utils.py",
+# TensorFlow's and Keras' own are in compat (their source layout is private, and probed).
+_MODE_DEPENDENT = compat.MODE_DEPENDENT_PATHS + (
     "/contextlib.py",
     "eager_lab/",
 )
@@ -72,15 +55,34 @@ def _norm(filename: str) -> str:
 # Caches are keyed by id(code), with the code object kept in the value so the id stays
 # unique: code objects compare equal across files (co_filename is not part of equality),
 # so two cells with the same statements would otherwise share an entry.
+# They are bounded: a kernel compiles new code objects for every cell it runs, and each
+# entry keeps its code object alive. Past the limit the oldest entries are forgotten
+# (looked up again when needed; an evicted code object may be freed and its id reused,
+# but then no entry holds that id any more).
+#: Entries per code-object cache (_kinds, _user), line cache and call-site cache.
+MAX_CODES = 50_000
+MAX_LINES = 200_000
+MAX_CALL_SITES = 200_000
 _kinds: dict[int, tuple] = {}
 _user: dict[int, tuple] = {}
+
+
+def _keep(cache: dict, key, value, limit: int):
+    """``cache[key] = value``, first forgetting the oldest entries beyond ``limit``."""
+    while len(cache) >= limit > 0:
+        try:
+            del cache[next(iter(cache))]
+        except (StopIteration, KeyError, RuntimeError):  # another thread got there first
+            break
+    cache[key] = value
+    return value
 
 
 def _kind(code) -> str:
     """'gen' (a generated op wrapper), 'skip' (mode-dependent) or 'keep'."""
     hit = _kinds.get(id(code))
     if hit is None:
-        hit = _kinds[id(code)] = (code, _classify(code))
+        hit = _keep(_kinds, id(code), (code, _classify(code)), MAX_CODES)
     return hit[1]
 
 
@@ -96,7 +98,7 @@ def _classify(code) -> str:
 def is_user_code(code) -> bool:
     hit = _user.get(id(code))
     if hit is None:
-        hit = _user[id(code)] = (code, _is_user_file(_norm(code.co_filename)))
+        hit = _keep(_user, id(code), (code, _is_user_file(_norm(code.co_filename))), MAX_CODES)
     return hit[1]
 
 
@@ -113,7 +115,7 @@ def line_of(code, lasti: int) -> int:
     key = (id(code), lasti)
     hit = _lines.get(key)
     if hit is None:
-        hit = _lines[key] = (code, _line_of(code, lasti))
+        hit = _keep(_lines, key, (code, _line_of(code, lasti)), MAX_LINES)
     return hit[1]
 
 
@@ -185,9 +187,8 @@ def canonical(raw: tuple) -> tuple | None:
             outer.append(frame)
             inside_converted = converted
         result = (names, *outer)
-    if len(_canonical_cache) > 200_000:
-        _canonical_cache.clear()
-    _canonical_cache[key] = (raw, result)  # raw keeps the code objects (and ids) alive
+    # raw keeps the code objects (and so their ids) alive
+    _keep(_canonical_cache, key, (raw, result), MAX_CALL_SITES)
     return result
 
 

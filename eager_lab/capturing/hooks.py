@@ -9,16 +9,24 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import tensorflow as tf
 
 from .. import compat
+from .op_capture import OpCapture
 from .state import model_variables
 from ..naming.step_graphs import _StepGraphs
 
-if TYPE_CHECKING:
-    from .session import Recording
+
+
+class StepRecorder(Protocol):
+    """What the hooks need of the recording that owns them (``session.Recording``):
+    its op capture, and the call that records one step."""
+
+    _capture: OpCapture
+
+    def _run_step(self, graphs, step_fn, args, kwargs, element_spec=None, owner=None): ...
 
 
 class CaptureError(TypeError):
@@ -26,9 +34,7 @@ class CaptureError(TypeError):
 
 
 def _check_keras_model(target) -> bool:
-    names = [c.__module__ for c in type(target).__mro__]
-    if any(n.startswith("tf_keras") or n.startswith("keras.engine") or
-           n.startswith("tensorflow.python.keras") for n in names):
+    if compat.is_keras2_class(type(target)):
         raise CaptureError(
             f"{type(target).__name__} is a Keras 2 / tf_keras model; eager_lab supports "
             "Keras 3 models (`import keras`, keras>=3.0 with the TensorFlow backend) and "
@@ -46,7 +52,7 @@ def _check_keras_model(target) -> bool:
     return False
 
 
-def _hooks_for(target, recording: "Recording"):
+def _hooks_for(target, recording: StepRecorder):
     if _check_keras_model(target):
         return _ModelHooks(target, recording)
     if compat.is_tf_function(target) or callable(target):
@@ -71,7 +77,7 @@ class _ModelHooks:
 
     _MISSING = object()
 
-    def __init__(self, model, recording: "Recording"):
+    def __init__(self, model, recording: StepRecorder):
         if getattr(model, "optimizer", None) is None:
             raise CaptureError(
                 f"{type(model).__name__} is not compiled: call model.compile(optimizer=...) "
@@ -119,8 +125,7 @@ class _ModelHooks:
         self.claimed = True
         self.saved = {
             "train_step": vars(model).get("train_step", self._MISSING),
-            "_run_eagerly": model._run_eagerly,
-            "_jit_compile": model._jit_compile,
+            "run_state": compat.keras_run_state(model),   # (run_eagerly, jit_compile)
             "train_function": model.train_function,
         }
         train_step = model.train_step   # the user's (or Keras') bound method
@@ -133,8 +138,7 @@ class _ModelHooks:
                                        element_spec=hooks.element_spec, owner=model)
 
         object.__setattr__(model, "train_step", train_step_captured)
-        model._run_eagerly = True
-        model._jit_compile = False
+        compat.set_keras_run_state(model, run_eagerly=True, jit_compile=False)
         model.train_function = None
         model.make_train_function()
         eager_function = model.train_function
@@ -161,8 +165,7 @@ class _ModelHooks:
             vars(model).pop("train_step", None)
         else:
             object.__setattr__(model, "train_step", saved["train_step"])
-        model._run_eagerly = saved["_run_eagerly"]
-        model._jit_compile = saved["_jit_compile"]
+        compat.set_keras_run_state(model, *saved["run_state"])
         model.train_function = saved["train_function"]
         self.saved = None
 
@@ -170,7 +173,7 @@ class _ModelHooks:
 class _FunctionHooks:
     """Captures a step function: a ``tf.function`` (its calls are intercepted) or a callable."""
 
-    def __init__(self, fn, recording: "Recording"):
+    def __init__(self, fn, recording: StepRecorder):
         self.fn = fn
         self.recording = recording
         self.is_tf_function = compat.is_tf_function(fn)

@@ -22,6 +22,7 @@ from ..record.records import GraphOnlyTensor, Replay, Step, TensorRecord
 from .state import CreatedVariables, snapshot
 from ..record.budget import StepSelector, ValueBudget
 from ..naming.step_graphs import _ENTRY_CODE, _StepGraphs, _step_body, _signature
+from ..compare.service import compare_step
 
 __all__ = ["capture", "Recording", "CaptureError", "EagerLabWarning", "DEFAULT_MEMORY_BUDGET"]
 
@@ -240,7 +241,7 @@ class Recording:
     def _record_step(self, index, graphs, step_fn, args, kwargs, specs, key, owner,
                      fallback_source):
         self._budget.make_room()
-        step = Step(index, signature=key)
+        step = Step(index, signature=key, _compare=compare_step)
         step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()
@@ -399,8 +400,7 @@ def _complete_state(replay: Replay | None, created: CreatedVariables) -> None:
 
 
 def _set_last(recording: Recording) -> None:
-    import eager_lab
-    eager_lab.last = recording
+    events.last = recording
 
 
 def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]" = "all",

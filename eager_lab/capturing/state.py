@@ -21,13 +21,14 @@ import numpy as np
 def model_variables(model) -> list:
     """Every variable a Keras train step can change, each once."""
     import keras
-    from keras.src.backend.common import global_state
+
+    from .. import compat
 
     groups = [model.variables, getattr(model, "metrics_variables", [])]
     optimizers = [getattr(model, "optimizer", None)]
     optimizers += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
     groups += [o.variables for o in optimizers if o is not None]
-    seed = global_state.get_global_attribute("global_seed_generator")
+    seed = compat.keras_global_seed_generator()
     if seed is not None:
         groups.append([seed.state])
     return _unique(v for group in groups for v in group)
@@ -73,7 +74,8 @@ class Snapshot:
 
 def _storage(variable):
     """The tf.Variable behind a Keras variable (both may appear; they share storage)."""
-    inner = getattr(variable, "_value", None)   # never `or`: a variable's truth is its value
+    from .. import compat
+    inner = compat.keras_variable_storage(variable)   # never `or`: a variable's truth is its value
     return id(inner if inner is not None else variable)
 
 
@@ -117,3 +119,16 @@ class CreatedVariables:
 def snapshot(variables) -> Snapshot:
     variables = _unique(variables)
     return Snapshot(variables, [np.array(v.numpy(), copy=True) for v in variables])
+
+
+def python_attributes(owner) -> dict:
+    """Plain Python attributes of ``owner`` (a model), so tracing cannot change them."""
+    if owner is None:
+        return {}
+    return {k: v for k, v in vars(owner).items() if type(v) in (int, float, bool, str)}
+
+
+def restore_python_attributes(owner, saved: dict) -> None:
+    for name, value in saved.items():
+        if vars(owner).get(name, value) is not value:
+            object.__setattr__(owner, name, value)

@@ -17,6 +17,8 @@ import reprlib
 import time
 from dataclasses import dataclass
 
+from ..record.summary import summary_text   # the cell table's column too: one rule
+
 PROTOCOL_VERSION = "1.2.0"
 TARGET = "eager_lab"
 CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
@@ -80,7 +82,7 @@ def preview(value) -> str:
 
 # -- handshake ---------------------------------------------------------------------------
 def _package_version() -> str:
-    from .. import __version__
+    from .._version import __version__
     return __version__
 
 
@@ -240,12 +242,6 @@ def _integer(kind: str, name: str, value, rid: str) -> int:
 def _finite(x):
     """JSON has no NaN/Inf (the browser's JSON.parse rejects them): send null."""
     return x if x is None or math.isfinite(x) else None
-
-
-def summary_text(rec) -> str:
-    """The one-line summary without its ``dtype[shape]`` head (the row has both fields)."""
-    from ..notebook.table import _summary_text  # the table's column: one rule for both views
-    return _summary_text(rec)
 
 
 def source_json(source) -> dict | None:

@@ -157,9 +157,10 @@ class Transport:
         self._on_msg(c, msg)
 
     def _send(self, c, data, buffers=None) -> None:
-        # `comm` marks a closed comm `_closed` (no public flag): one closed behind our back,
-        # e.g. by comm_manager, is forgotten instead of sent to.
-        if getattr(c, "_closed", False):
+        # `comm` marks a closed comm (no public flag): one closed behind our back, e.g. by
+        # comm_manager, is forgotten instead of sent to.
+        from .. import compat
+        if compat.comm_closed(c):
             self._forget(c)
             return
         try:
@@ -312,12 +313,11 @@ class Transport:
         return protocol.tensors(request, len(step.tensors), [protocol.row(t) for t in chunk])
 
     def _on_get_tensor(self, request) -> dict:
-        import eager_lab
         recording, position, step = self._find(request)
         rec = self._tensor(step, request)
         code = rec.source.code if rec.source is not None else None
         fetch = protocol.fetch_code(recording, position, rec, step,
-                                    latest=eager_lab.last is recording)
+                                    latest=events.last is recording)
         return protocol.tensor(request, rec, code, fetch)
 
     def _on_get_values(self, request):
@@ -373,7 +373,7 @@ def _why_busy() -> str | None:
     current ones. Requests arrive on a kernel subshell while cells run (JupyterLab 4.6,
     ipykernel 7): doing that under a running training loop would change its variables.
     """
-    from ..notebook.cell_ids import cell_running
+    from ..capturing.cell_ids import cell_running
     if any(not r.finished for r in list(events.recordings.values())):
         return "a capture is running (comparing would change the variables it trains)"
     if cell_running():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from .. import compat
 from ..naming.names import graph_name
 
 
@@ -52,8 +53,6 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
 
     Raises :class:`StepFailedAsGraph` when the step itself cannot be traced or run.
     """
-    from tensorflow.python.debug.lib import debug_events_reader
-
     dump = tempfile.mkdtemp(prefix="eager_lab_graph_")
     # tfdbg2 logs INFO lines and a warning per notebook cell whose source file it cannot
     # read; they would land in the user's cell output, and say nothing about their model.
@@ -72,7 +71,7 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
         finally:
             tf.debugging.experimental.disable_dump_debug_info()
         run = GraphRun(output=output)
-        with debug_events_reader.DebugDataReader(dump) as reader:
+        with compat.debug_data_reader(dump) as reader:
             reader.update()
             root = _root_graph_id(reader, concrete.graph.name)
             counts: dict = defaultdict(int)

@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .. import compat
 from ..capturing.callsite import canonical
 from ..capturing.op_capture import EagerOp, GraphOp
 
@@ -48,8 +49,9 @@ def graph_path(graph, top) -> tuple[str, ...]:
     """
     names = []
     while graph is not None and graph is not top:
-        names.append(graph_name(getattr(graph, "name", "?")))
-        graph = getattr(graph, "outer_graph", None)
+        name = compat.graph_name(graph)
+        names.append(graph_name(name if name is not None else "?"))
+        graph = compat.outer_graph(graph)
     return tuple(reversed(names))
 
 
@@ -57,7 +59,7 @@ def _nested_in(graph, top) -> bool:
     while graph is not None:
         if graph is top:
             return True
-        graph = getattr(graph, "outer_graph", None)
+        graph = compat.outer_graph(graph)
     return False
 
 

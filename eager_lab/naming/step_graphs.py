@@ -13,8 +13,10 @@ from typing import Any, Callable
 import numpy as np
 import tensorflow as tf
 
+from ..errors import describe
 from .names import GraphIndex
 from ..capturing.op_capture import OpCapture
+from ..capturing.state import python_attributes, restore_python_attributes
 
 
 def _step_body(step_fn, args, kwargs):
@@ -81,7 +83,7 @@ class _StepGraphs:
         if key in self.indexes or key in self.errors:
             return self.indexes.get(key), self.errors.get(key)
         args, kwargs = specs
-        saved = _python_state(quiet_owner)
+        saved = python_attributes(quiet_owner)
         self.capture.take_graph_ops()
         self.capture.tracing = True
         try:
@@ -92,7 +94,7 @@ class _StepGraphs:
             return None, self.errors[key]
         finally:
             self.capture.tracing = False
-            _restore_python_state(quiet_owner, saved)
+            restore_python_attributes(quiet_owner, saved)
         ops = self.capture.take_graph_ops()
         graph_key = id(concrete.graph)
         # A relaxed signature can reuse a graph traced earlier: then no op was seen now.
@@ -107,22 +109,4 @@ class _StepGraphs:
 
 
 def _trace_error_message(err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    hint = ""
-    if "OperatorNotAllowedInGraphError" in type(err).__name__ or "not allowed" in text:
-        hint = (" (Keras runs train_step without autograph: a Python `if`/`for` on a "
-                "tensor works eagerly but not in the graph; use tf.cond / tf.while_loop)")
-    return f"could not trace the step as a graph: {type(err).__name__}: {text}{hint}"
-
-
-def _python_state(owner) -> dict:
-    """Plain Python attributes of ``owner`` (a model), so tracing cannot change them."""
-    if owner is None:
-        return {}
-    return {k: v for k, v in vars(owner).items() if type(v) in (int, float, bool, str)}
-
-
-def _restore_python_state(owner, saved: dict) -> None:
-    for name, value in saved.items():
-        if vars(owner).get(name, value) is not value:
-            object.__setattr__(owner, name, value)
+    return f"could not trace the step as a graph: {describe(err, limit=300)}"

@@ -28,8 +28,9 @@ from __future__ import annotations
 import contextlib
 
 import tensorflow as tf
-from IPython.core.interactiveshell import InteractiveShell
 
+from .. import compat
+from ..errors import describe
 from ..record import events
 from ..capturing.callsite import line_of
 from ..capturing.op_capture import OpCapture
@@ -38,7 +39,7 @@ from ..capturing.session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _
 
 # IPython's run_code execs each piece of a cell: the frame right above the cell's code.
 # The base class's: a shell subclass that overrides run_code still ends up calling it.
-_RUN_CODE = InteractiveShell.run_code.__code__
+_RUN_CODE = compat.IPYTHON_RUN_CODE
 
 VARIABLES_REASON = "the cell creates tf.Variables; tracing it again would create them twice"
 NOT_TRACED_REASON = "not traced (--no-trace): the cell was only run eagerly"
@@ -216,16 +217,8 @@ def _stop_reason(err: BaseException, cell_file: str) -> tuple[str, int | None]:
         tb = tb.tb_next
     if isinstance(err, _CellCreatesVariables):
         return VARIABLES_REASON, line
-    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    text = text.split(". ")[0]  # TensorFlow appends paragraphs of advice; the table has no room
-    if len(text) > 160:
-        text = text[:159] + "…"
     where = f" at line {line}" if line is not None else ""
-    hint = ""
-    if "OperatorNotAllowedInGraph" in type(err).__name__ or "not allowed" in text:
-        hint = (" (a Python `if`/`while` on a tensor works eagerly but not in a graph; "
-                "use tf.cond / tf.while_loop)")
-    return f"tracing the cell stopped{where}: {type(err).__name__}: {text}{hint}", line
+    return f"tracing the cell stopped{where}: {describe(err)}", line
 
 
 def run_cell(shell, source: str, *, trace: bool = True,
@@ -236,7 +229,6 @@ def run_cell(shell, source: str, *, trace: bool = True,
     Returns ``(execution_result, recording)``; the recording is also ``eager_lab.last``.
     Naming never hides the cell's own outcome: if it fails, the tensors stay unnamed.
     """
-    import eager_lab
 
     recording = CellRecording(label, memory_budget)
     events.register(recording)   # an id before any push names it (the panel needs one)
@@ -266,7 +258,7 @@ def run_cell(shell, source: str, *, trace: bool = True,
         if not any(s is step for s in recording.steps):
             why = f"eager_lab could not name this cell: {type(err).__name__}: {err}"
             recording._finish(step, ops, _NoTrace(why), "cell", ((), {}), None, None)
-    eager_lab.last = recording
+    events.last = recording
     recording.finished = True
     events.emit("finished", recording)
     return result, recording

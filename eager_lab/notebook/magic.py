@@ -20,6 +20,8 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from ..errors import first_line
+from ..record import events
 from .table import DEFAULT_MAX_ROWS, render
 
 USAGE = """\
@@ -98,8 +100,8 @@ class CellRaised(Exception):
     """
 
     def __init__(self, original: BaseException):
-        text = str(original).strip().splitlines()[0] if str(original).strip() else ""
-        super().__init__(f"the cell raised {type(original).__name__}: {text}"[:300])
+        super().__init__(f"the cell raised {type(original).__name__}: "
+                         f"{first_line(original, 250, sentence=False)}")
         self.original = original
 
     def _render_traceback_(self) -> list[str]:
@@ -126,9 +128,8 @@ class _Live:
         self.paused = False     # inside a nested cell run by %%eager_debug
 
     def start(self) -> None:
-        import eager_lab
         self.recording.__enter__()
-        eager_lab.last = self.recording     # inspectable while it runs
+        events.last = self.recording        # inspectable while it runs
         self.shell.events.register("post_run_cell", self.post_run_cell)
 
     def stop(self) -> None:
@@ -287,14 +288,13 @@ class EagerDebugMagics(Magics):
         _raise_if_failed(result)
 
     def _compare(self, step, max_rows) -> None:
-        import eager_lab
         from .compare_table import ComparisonTable
         try:
             comparison = step.compare()
         except RuntimeError as err:
             _error_line(str(err))
             return
-        eager_lab.last_comparison = comparison
+        events.last_comparison = comparison
         display(ComparisonTable(comparison, max_rows=max_rows or None))
 
     def _plain_cell(self, source: str, trace: bool, budget, max_rows) -> None:

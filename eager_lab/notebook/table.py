@@ -15,7 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..record.summary import short_dtype
+from ..errors import first_line
+from ..record.summary import summary_text, tensor_label
 
 DEFAULT_MAX_ROWS = 200
 
@@ -44,22 +45,6 @@ def short_reason(reason: str | None) -> str:
         if reason.startswith(prefix):
             return short
     return " ".join(reason.split()[:3])
-
-
-def _tensor_label(rec) -> str:
-    """``f32[64,10]`` (the tensor's dtype and shape), ``?`` for an op that produced nothing."""
-    if rec.shape is None or rec.dtype is None:
-        return "?"
-    return f"{short_dtype(rec.dtype)}[{','.join(str(d) for d in rec.shape)}]"
-
-
-def _summary_text(rec) -> str:
-    """Summary.line() without its leading dtype[shape], which has its own column."""
-    if rec.error and rec.shape is None:
-        return "raised " + rec.error.split(":", 1)[0]
-    line = rec.summary.line()
-    head, _, rest = line.partition(" ")
-    return rest if head == _tensor_label(rec) else line
 
 
 def _source_text(source) -> str:
@@ -97,8 +82,8 @@ def _row(rec) -> _Row:
         named=rec.name is not None,
         reason=rec.unnamed_reason,
         op=rec.op_type or "?",
-        tensor=_tensor_label(rec),
-        summary=_summary_text(rec),
+        tensor=tensor_label(rec),
+        summary=summary_text(rec),
         source=_source_text(src),
         source_title=title,
         nonfinite=not rec.summary.finite,
@@ -118,11 +103,6 @@ class _Block:
     footer: list[str]
 
 
-def _first_line(text: str, limit: int = 160) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def _block(step, *, title: str, expr: str, max_rows: int | None) -> _Block:
     tensors = step.tensors
     named = sum(t.name is not None for t in tensors)
@@ -132,7 +112,7 @@ def _block(step, *, title: str, expr: str, max_rows: int | None) -> _Block:
         label = bad.name or f"<unnamed {bad.op_type}>"
         parts.append(f"first NaN/Inf: {label} (row {bad.index})")
     if step.error is not None:
-        parts.append(f"raised {type(step.error).__name__}: {_first_line(step.error, 100)}")
+        parts.append(f"raised {type(step.error).__name__}: {first_line(step.error, 100, sentence=False)}")
     shown = tensors if max_rows is None else tensors[:max_rows]
     more = None
     if len(tensors) > len(shown):

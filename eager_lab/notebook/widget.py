@@ -50,7 +50,6 @@ def _histogram(summary) -> str:
 
 def detail_html(recording, position: int, rec) -> str:
     """One tensor: names, summary, statistics, histogram, source and how to fetch it."""
-    import eager_lab
     step = recording.steps[position]
     s = rec.summary
     title = (f"<b>{_e(rec.name)}</b>" if rec.name else
@@ -65,7 +64,7 @@ def detail_html(recording, position: int, rec) -> str:
               ("code", src.code if src else None), ("error", rec.error),
               ("value", "held" if rec.why_no_value is None else f"none: {rec.why_no_value}"),
               ("fetch", protocol.fetch_code(recording, position, rec, step,
-                                            latest=eager_lab.last is recording))]
+                                            latest=events.last is recording))]
     if s.size:
         num = lambda v: "?" if v is None else f"{v:.6g}"  # noqa: E731
         fields.append(("stats", f"size={s.size} min={num(s.min)} max={num(s.max)} "
@@ -173,9 +172,8 @@ def show(rec=None, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> RecordingView:
     Raises:
       ValueError: nothing was recorded yet, or no recording has that id.
     """
-    import eager_lab
     if rec is None:
-        rec = eager_lab.last
+        rec = events.last
         if rec is None:
             raise ValueError("nothing recorded yet: run a `with eager_lab.capture(model):` "
                              "block or a %%eager_debug cell first")

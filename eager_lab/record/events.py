@@ -17,7 +17,13 @@ KEEP = 5
 
 #: id -> Recording, oldest first; ``eager_lab.recordings`` is this dict.
 recordings: dict = {}
+#: The newest recording (``eager_lab.last``): set when a ``capture()`` block ends, or
+#: while ``%eager_debug on`` records.
+last = None
+#: The comparison ``%%eager_debug --compare`` ran last (``eager_lab.last_comparison``).
+last_comparison = None
 _listeners: list[Callable] = []
+_before_register: list[Callable[[], None]] = []
 _next_id = 1
 _lock = threading.RLock()   # captures in several threads register concurrently
 _log = logging.getLogger("eager_lab")
@@ -31,10 +37,8 @@ def register(recording) -> int:
     values of kept ones count against the new recording's budget.
     """
     global _next_id
-    from ..notebook.cell_ids import install
-    from ..comm.transport import ensure_transport  # a capture in a kernel: reach an open panel
-    ensure_transport()                       # (once; never raises; no-op outside a kernel)
-    install()                                # note cell ids from now on (idem)
+    for prepare in list(_before_register):
+        prepare()
     with _lock:
         if getattr(recording, "id", None) is None:
             recording.id = _next_id
@@ -54,6 +58,16 @@ def register(recording) -> int:
         for key in forgettable[:max(0, len(recordings) - KEEP)]:
             recordings.pop(key)._budget.release_all("newer_recording")
     return recording.id
+
+
+def before_register(prepare: Callable[[], None]) -> None:
+    """Call ``prepare()`` before each recording is registered (it must never raise).
+
+    The package root wires the later stages in here (start the comm to the panel, note
+    cell ids), so that this module does not import them.
+    """
+    if prepare not in _before_register:
+        _before_register.append(prepare)
 
 
 def add_listener(listener: Callable) -> None:

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .. import compat
+from ..errors import control_flow_hint, first_line
 from ..capturing.callsite import Frame, user_frame
 from .summary import Summary, summarize
 
@@ -48,15 +49,13 @@ def _cell_number(filename: str) -> int | None:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
         return None
-    shell = get_ipython()
-    mapping = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
-    return mapping.get(filename)
+    return compat.ipython_cell_numbers(get_ipython()).get(filename)
 
 
 def source_of(frame: Frame | None) -> Source | None:
     if frame is None:
         return None
-    from ..notebook.cell_ids import cell_id
+    from ..capturing.cell_ids import cell_id
     count = _cell_number(frame.filename)
     return Source(frame.filename, frame.line, frame.function, count, cell_id(count))
 
@@ -273,11 +272,9 @@ class GraphRunError(RuntimeError):
     def __init__(self, index: int, err: BaseException):
         self.source = _user_source(err)
         where = f" at {self.source}: {self.source.code}" if self.source else ""
-        # TensorFlow's first sentence says what; the rest is generic advice.
-        text = (str(err).strip().splitlines() or [""])[0]
-        first = text.split(". ")[0][:300]
         super().__init__(f"cannot compare step {index}: it runs eagerly but not as a graph "
-                         f"({type(err).__name__}{where}): {first}".rstrip(": "))
+                         f"({type(err).__name__}{where}): {first_line(err, 300)}".rstrip(": ")
+                         + control_flow_hint(err))
 
 
 def _user_source(err: BaseException) -> "Source | None":
@@ -307,16 +304,19 @@ class Step:
     _replay: "Replay | None" = field(default=None, repr=False)
     #: The latest :meth:`compare` result (the panel shows it without running it again).
     comparison: object = field(default=None, repr=False)
+    # The compare stage's service (eager_lab.compare.service.compare_step), handed over by
+    # the capture that recorded the step: this module stays plain data.
+    _compare: "Callable | None" = field(default=None, repr=False)
 
     def compare(self, tolerances: "dict[str, tuple[float, float]] | None" = None):
         """Run this step again as a graph from the same starting state; compare tensors.
 
         Args:
           tolerances: ``{dtype name: (rtol, atol)}`` overriding
-            :data:`eager_lab.compare.DEFAULT_TOLERANCES` (integers compare exactly).
+            :data:`eager_lab.compare.diff.DEFAULT_TOLERANCES` (integers compare exactly).
 
         Returns:
-          A :class:`eager_lab.compare.Comparison`. The variables are put back afterwards.
+          A :class:`eager_lab.compare.diff.Comparison`. The variables are put back afterwards.
 
         Raises:
           RuntimeError: the state before the step was not kept (``keep_state=False``,
@@ -325,47 +325,10 @@ class Step:
             e.g. ``if loss > 0:`` in a Keras ``train_step`` (no autograph there); the
             message names the failing line of user code.
         """
-        from ..compare.diff import DEFAULT_TOLERANCES, build
-        from ..compare.graph_run import StepFailedAsGraph, run_step_in_graph
-        from ..capturing.state import model_variables, snapshot
-        from ..naming.step_graphs import _python_state, _restore_python_state
-
-        replay = self._replay
-        if replay is None or replay.state is None:
-            why = (replay.why_not if replay is not None and replay.why_not else
-                   "the state before this step was not kept (capture(..., keep_state=True) "
-                   "keeps it within memory_budget, newest steps first)")
-            raise RuntimeError(f"cannot compare step {self.index}: {why}")
-        # Everything the replay may write is put back afterwards: the saved variables and
-        # any the model holds now (created by later steps).
-        current = model_variables(replay.owner) if replay.owner is not None else []
-        missing = replay.state.covers(current)
-        if missing:
-            names = ", ".join(getattr(v, "path", None) or v.name for v in missing[:3])
-            raise RuntimeError(
-                f"cannot compare step {self.index}: the model has variables its saved state "
-                f"does not hold ({names}{', …' if len(missing) > 3 else ''}): they were "
-                "created after this step, so replaying it would read their later values")
-        now = snapshot(replay.state.variables)
-        python_state = _python_state(replay.owner)
-        try:
-            replay.state.restore()
-            run = run_step_in_graph(replay.python_function, replay.specs, replay.args,
-                                    replay.kwargs)
-        except StepFailedAsGraph as failed:
-            raise GraphRunError(self.index, failed.__cause__) from failed.__cause__
-        finally:
-            now.restore()
-            _restore_python_state(replay.owner, python_state)
-        comparison = build(self, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
-        from . import events
-        owner = events.recording_of(self)
-        previous, self.comparison = self.comparison, comparison
-        if owner is not None:  # its graph values count against the recording's budget
-            owner._budget.replace(self, previous, comparison)
-        if owner is not None:  # an open panel switches this step to its eager | graph view
-            events.emit("compared", owner, self)
-        return comparison
+        if self._compare is None:
+            raise RuntimeError(f"cannot compare step {self.index}: it was not recorded by "
+                               "capture(), so there is no train step to replay as a graph")
+        return self._compare(self, tolerances)
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:

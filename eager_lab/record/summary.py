@@ -394,3 +394,20 @@ def _histogram(sample: np.ndarray, lo: float, hi: float):
 def _hist(counts, edges, shift: float = 0.0) -> dict:
     return dict(histogram=tuple(int(c) for c in counts),
                 bin_edges=tuple(float(e) + shift for e in edges))
+
+
+def tensor_label(rec) -> str:
+    """``f32[64,10]`` (the tensor's dtype and shape), ``?`` for an op that produced nothing."""
+    if rec.shape is None or rec.dtype is None:
+        return "?"
+    return f"{short_dtype(rec.dtype)}[{','.join(str(d) for d in rec.shape)}]"
+
+
+def summary_text(rec) -> str:
+    """A tensor record's value in one line, as the cell table and the panel show it:
+    Summary.line() without its leading dtype[shape], which has its own column."""
+    if rec.error and rec.shape is None:
+        return "raised " + rec.error.split(":", 1)[0]
+    line = rec.summary.line()
+    head, _, rest = line.partition(" ")
+    return rest if head == tensor_label(rec) else line

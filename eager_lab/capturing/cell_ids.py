@@ -50,9 +50,8 @@ def cell_id(execution_count: int | None) -> str | None:
 
 
 def _newest_count() -> int | None:
-    shell = _shell()
-    mapping = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
-    counts = [c for c in mapping.values() if isinstance(c, int)]
+    from .. import compat
+    counts = [c for c in compat.ipython_cell_numbers(_shell()).values() if isinstance(c, int)]
     return max(counts) if counts else None
 
 
