@@ -357,7 +357,8 @@ PROBES: tuple[Probe, ...] = (
     Probe("tensorflow.python.framework.op_callbacks.add_op_callback/remove_op_callback",
           "seeing every op of a step", _probe_op_callback_registry),
     Probe("tensorflow.python.framework.op_callbacks.invoke_op_callbacks",
-          "seeing every op of a step (the callback's arguments)", _probe_op_callback_args),
+          "seeing every op of a step: the arguments its callback gets",
+          _probe_op_callback_args),
     Probe("tensorflow.python.eager.polymorphic_function.polymorphic_function.Function",
           "recognising a tf.function", _probe_tf_function_class),
     Probe("tensorflow.python.eager.polymorphic_function.polymorphic_function."
@@ -430,7 +431,7 @@ def _check() -> None:
     failed = self_check()
     required = [(p, why) for p, why in failed if p.required]
     if required:
-        lines = "\n".join(f"  - {p.what}: {why} (needed for {p.needed_for})"
+        lines = "\n".join(f"  - {p.what}: {why}; needed for {p.needed_for}"
                           for p, why in required)
         where = (f"an untested TensorFlow (eager_lab was checked on {checked})" if untested
                  else f"TensorFlow {checked}, which eager_lab supports")

@@ -247,7 +247,7 @@ def test_tf_keras_model_is_refused_clearly():
 
 def test_unsupported_tensorflow_version_message(monkeypatch):
     from eager_lab import compat
-    monkeypatch.setattr(tf, "__version__", "2.99.0")
+    monkeypatch.setattr(tf, "__version__", "2.15.0")   # older: refused (newer: tried)
     with pytest.raises(compat.UnsupportedTensorFlowError, match="supports TensorFlow 2.16 to 2.21"):
         compat._check()
 
