@@ -1,77 +1,41 @@
 /**
  * The sidebar's state, per followed kernel: status, recordings, the selected
  * step's rows, filter, grouping, selected tensor. Signals, no DOM.
+ *
+ * This class follows a kernel and talks to its connection; what it composes
+ * lives in model/: the status union (status.ts), the rows and the list shown
+ * of them (rows.ts, scopes.ts), which step and tensor to show (selection.ts)
+ * and what is kept per kernel (kernelPrefs.ts). Their types are re-exported
+ * here, so that views import the model from one place.
+ *
+ * Longer than 500 lines because each event (a push, a reply, a click, a kernel
+ * switch) must move status, selection, rows and detail together, each after the
+ * same check of which kernel and step are current: that sequencing is this class.
  */
 import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
-import { DistinctNames } from './names';
+import type { DistinctNames } from './names';
 import type {
   IRecordingInfo,
   IStatus,
   IStepInfo,
-  ITensor,
   ITensorRow,
   ITensors,
   Push
 } from './protocol';
 import type { ConnectionState, IEagerConnection, IValuesPage } from './tokens';
+import type { IKernelPrefs } from './model/kernelPrefs';
+import { KernelPrefs } from './model/kernelPrefs';
+import type { ILoadState, ViewChange, ViewItem } from './model/rows';
+import { RowsView } from './model/rows';
+import type { Detail, IStepRef } from './model/selection';
+import { findStep, revealTarget, stepToShow } from './model/selection';
+import type { Status } from './model/status';
+import { readyStatus, sameStatus, statusOf } from './model/status';
 
-/** What the panel shows instead of (or above) the table, and why. */
-export type Status =
-  | { reason: 'no_kernel_widget' }
-  | { reason: 'no_kernel' }
-  | { reason: 'connecting' }
-  | { reason: 'not_loaded' }
-  | { reason: 'version_mismatch'; frontend: string; kernel: string }
-  | { reason: 'no_steps_yet' }
-  | { reason: 'capturing'; target: string | null; stepsRecorded: number }
-  | { reason: 'ready' }
-  | { reason: 'error'; message: string };
-
-export type StatusReason = Status['reason'];
-
-/** A step of a recording. */
-export interface IStepRef {
-  recordingId: number;
-  step: number;
-}
-
-/** One line of the visible list: a tensor row or a scope group header. */
-export type ViewItem =
-  | { kind: 'row'; row: ITensorRow; depth: number }
-  | {
-      kind: 'group';
-      /** Full scope path; the key for expansion. */
-      path: string;
-      /** Shown text: one or more scope segments (single-child chains merged). */
-      label: string;
-      depth: number;
-      /** Rows below this group (matching the filter, when there is one). */
-      count: number;
-      errors: number;
-      nonfinite: number;
-      expanded: boolean;
-    };
-
-/** How the visible list changed. */
-export type ViewChange =
-  | { kind: 'reset' }
-  /** Items were added at the end; earlier items are unchanged. */
-  | { kind: 'append'; from: number };
-
-/** The detail of the selected tensor. */
-export type Detail =
-  | { kind: 'none' }
-  | { kind: 'loading'; index: number }
-  | { kind: 'loaded'; index: number; tensor: ITensor }
-  | { kind: 'error'; index: number; message: string };
-
-/** Rows of the selected step as they arrive. */
-export interface ILoadState {
-  loaded: number;
-  total: number | null;
-  error: string | null;
-}
+export type { ILoadState, ViewChange, ViewItem } from './model/rows';
+export type { Detail, IStepRef } from './model/selection';
+export type { Status, StatusReason } from './model/status';
 
 export class EagerLabModel {
   get status(): Status {
@@ -101,17 +65,12 @@ export class EagerLabModel {
 
   /** The selected step's info, if it is still kept. */
   get step(): IStepInfo | null {
-    const sel = this._selection;
-    if (!sel) {
-      return null;
-    }
-    const rec = this._recordings.find(r => r.id === sel.recordingId);
-    return rec?.steps.find(s => s.index === sel.step) ?? null;
+    return findStep(this._recordings, this._selection);
   }
 
   /** Rows of the selected step in execution order (`rows[k].i === k`). */
   get rows(): readonly ITensorRow[] {
-    return this._rows;
+    return this._view.rows;
   }
 
   /**
@@ -119,99 +78,52 @@ export class EagerLabModel {
    * change to earlier rows' comes as a `reset` of the view.
    */
   get names(): DistinctNames {
-    return this._names;
+    return this._view.names;
   }
 
   get load(): ILoadState {
-    return {
-      loaded: this._rows.length,
-      total: this._total,
-      error: this._loadError
-    };
+    return this._view.load;
   }
   get loadChanged(): ISignal<this, ILoadState> {
     return this._loadChanged;
   }
 
   get filter(): string {
-    return this._filter;
+    return this._view.filter;
   }
   set filter(text: string) {
-    if (text === this._filter) {
-      return;
-    }
-    this._filter = text;
-    this._needle = text.trim().toLowerCase();
-    this._invalidateView();
+    this._view.filter = text;
   }
 
   get grouped(): boolean {
-    return this._grouped;
+    return this._view.grouped;
   }
   set grouped(on: boolean) {
-    if (on === this._grouped) {
-      return;
-    }
-    this._grouped = on;
-    this._invalidateView();
+    this._view.grouped = on;
   }
 
   isExpanded(path: string): boolean {
-    return this._needle !== '' || this._expanded.has(path);
+    return this._view.isExpanded(path);
   }
 
   /** Expand or collapse a scope group (a filter shows every group open). */
   toggleGroup(path: string, expanded?: boolean): void {
-    const open = expanded ?? !this._expanded.has(path);
-    if (open === this._expanded.has(path)) {
-      return;
-    }
-    if (open) {
-      this._expanded.add(path);
-    } else {
-      this._expanded.delete(path);
-    }
-    this._invalidateView();
+    this._view.toggleGroup(path, expanded);
   }
 
   /** Number of visible items (rows, or groups and rows when grouped). */
   get viewCount(): number {
-    this._ensureView();
-    return this._flat === null ? this._rows.length : this._flat.length;
+    return this._view.viewCount;
   }
 
   /** The visible item at position `k` (0 ≤ k < viewCount). */
   viewItem(k: number): ViewItem {
-    this._ensureView();
-    if (this._flat === null) {
-      return { kind: 'row', row: this._rows[k], depth: 0 };
-    }
-    const entry = this._flat[k];
-    const depth = this._flatDepth[k];
-    if (typeof entry === 'number') {
-      return { kind: 'row', row: this._rows[entry], depth };
-    }
-    return {
-      kind: 'group',
-      path: entry.node.path,
-      label: entry.label,
-      depth,
-      count: this._needle
-        ? (this._matchCounts.get(entry.node) ?? 0)
-        : entry.node.count,
-      errors: entry.node.errors,
-      nonfinite: entry.node.nonfinite,
-      expanded: this.isExpanded(entry.node.path)
-    };
+    return this._view.viewItem(k);
   }
 
   /** Position of row `i` in the visible list, or -1 when hidden. */
   viewIndexOfRow(i: number): number {
-    this._ensureView();
-    if (this._flat === null) {
-      return i < this._rows.length ? i : -1;
-    }
-    return this._flat.indexOf(i);
+    return this._view.viewIndexOfRow(i);
   }
 
   get viewChanged(): ISignal<this, ViewChange> {
@@ -268,7 +180,7 @@ export class EagerLabModel {
     if (connection === this._connection) {
       return;
     }
-    this._bind(connection, Private.statusOf(connection.state));
+    this._bind(connection, statusOf(connection.state));
     if (connection.state.kind === 'ready') {
       this._restore(connection);
       void this.refresh();
@@ -324,7 +236,7 @@ export class EagerLabModel {
     this._resetRows();
     this._selectionChanged.emit(this._selection);
     const info = this.step;
-    this._pendingReveal = Private.revealTarget(info);
+    this._pendingReveal = revealTarget(info);
     this._revealedTarget = false;
     if (!conn || conn.state.kind !== 'ready') {
       return;
@@ -336,7 +248,7 @@ export class EagerLabModel {
       );
     } catch (e) {
       if (this._isCurrentLoad(conn, gen)) {
-        this._loadError = Private.message(e);
+        this._view.fail(Private.message(e));
         this._loadChanged.emit(this.load);
       }
     }
@@ -352,27 +264,23 @@ export class EagerLabModel {
       !sel ||
       page.recording_id !== sel.recordingId ||
       page.step !== sel.step ||
-      page.offset !== this._rows.length
+      page.offset !== this.rows.length
     ) {
       return false;
     }
-    const from = this._rows.length;
-    this._total = page.total;
-    for (const row of page.rows) {
-      this._rows.push(row);
-    }
+    const from = this._view.push(page.rows, page.total);
     this._loadChanged.emit(this.load);
-    this._grow(from);
+    this._view.grow(from);
     if (
       this._pendingReveal !== null &&
-      this._pendingReveal < this._rows.length
+      this._pendingReveal < this.rows.length
     ) {
       const i = this._pendingReveal;
       this._pendingReveal = null;
       this._revealedTarget = true;
       this.revealRow(i);
     }
-    return this._rows.length < page.total;
+    return this.rows.length < page.total;
   }
 
   /**
@@ -380,29 +288,11 @@ export class EagerLabModel {
    * groups (the failing op, the first NaN/Inf). Waits for the row's page.
    */
   revealRow(i: number): void {
-    if (i >= this._rows.length) {
+    if (i >= this.rows.length) {
       this._pendingReveal = i;
       return;
     }
-    const scope = this._rows[i].scope;
-    if (this._grouped) {
-      const paths =
-        scope === null
-          ? [Private.UNNAMED_SCOPE]
-          : scope
-              .split('/')
-              .map((_, k, parts) => parts.slice(0, k + 1).join('/'));
-      let changed = false;
-      for (const p of paths) {
-        if (p && !this._expanded.has(p)) {
-          this._expanded.add(p);
-          changed = true;
-        }
-      }
-      if (changed) {
-        this._invalidateView();
-      }
-    }
+    this._view.expandTo(i);
     if (this._selectedTensor !== i) {
       void this.selectTensor(i);
     }
@@ -500,13 +390,10 @@ export class EagerLabModel {
       conn.stateChanged.connect(this._onConnectionState, this);
       conn.pushReceived.connect(this._onPush, this);
       const prefs = this._prefs();
-      this._filter = prefs.filter;
-      this._needle = prefs.filter.trim().toLowerCase();
-      this._grouped = prefs.grouped;
-      this._expanded = prefs.expanded;
+      this._view.usePrefs(prefs.filter, prefs.grouped, prefs.expanded);
       this._followLatest = prefs.followLatest;
     }
-    this._invalidateView();
+    this._view.invalidate();
     this._recordingsChanged.emit();
     this._selectionChanged.emit(null);
     this._setStatus(status);
@@ -518,23 +405,20 @@ export class EagerLabModel {
       return;
     }
     const prefs = this._prefs();
-    prefs.filter = this._filter;
-    prefs.grouped = this._grouped;
+    prefs.filter = this._view.filter;
+    prefs.grouped = this._view.grouped;
     prefs.followLatest = this._followLatest;
     // A fully loaded step is kept, so that coming back to this notebook shows
     // it at once (a finished step's rows never change; `refresh()` catches up
     // on the rest).
-    const complete =
-      this._selection !== null &&
-      this._total !== null &&
-      this._rows.length === this._total;
+    const complete = this._selection !== null && this._view.isComplete;
     prefs.snapshot = complete
       ? {
           connection: conn,
           recordings: this._recordings,
           kernelStatus: this._kernelStatus,
           selection: this._selection!,
-          rows: this._rows,
+          rows: this._view.rows,
           selectedTensor: this._selectedTensor
         }
       : null;
@@ -554,10 +438,7 @@ export class EagerLabModel {
     this._recordings = snap.recordings.slice();
     this._kernelStatus = snap.kernelStatus;
     this._selection = snap.selection;
-    this._rows = snap.rows;
-    this._total = snap.rows.length;
-    this._grow(0);
-    this._invalidateView();
+    this._view.restore(snap.rows);
     this._recordingsChanged.emit();
     this._selectionChanged.emit(this._selection);
     this._loadChanged.emit(this.load);
@@ -567,22 +448,9 @@ export class EagerLabModel {
     }
   }
 
-  /** View preferences kept per kernel, restored when it is followed again. */
-  private _prefs(): Private.IPrefs {
-    const id = this._connection?.kernelId ?? '';
-    let prefs = this._kernelPrefs.get(id);
-    if (!prefs) {
-      prefs = {
-        filter: '',
-        grouped: false,
-        expanded: new Set(),
-        followLatest: true,
-        selection: null,
-        snapshot: null
-      };
-      this._kernelPrefs.set(id, prefs);
-    }
-    return prefs;
+  /** View preferences kept for the followed kernel. */
+  private _prefs(): IKernelPrefs {
+    return this._kernelPrefs.get(this._connection?.kernelId ?? '');
   }
 
   private _onConnectionState(
@@ -599,7 +467,7 @@ export class EagerLabModel {
     }
     this._recordings = [];
     this._recordingsChanged.emit();
-    this._setStatus(Private.statusOf(state));
+    this._setStatus(statusOf(state));
   }
 
   private _onPush(sender: IEagerConnection, push: Push): void {
@@ -637,7 +505,7 @@ export class EagerLabModel {
    * first NaN may become known after its rows: go there then, unless a row was picked.
    */
   private _revealLateTarget(): void {
-    const target = Private.revealTarget(this.step);
+    const target = revealTarget(this.step);
     if (
       target !== null &&
       !this._revealedTarget &&
@@ -651,49 +519,17 @@ export class EagerLabModel {
 
   /** Pick a step when none is shown, or follow the newest recording. */
   private _ensureSelection(): void {
-    const latest = this._recordings[this._recordings.length - 1];
-    if (!latest || latest.steps.length === 0) {
-      return;
+    const next = stepToShow({
+      recordings: this._recordings,
+      selection: this._selection,
+      autoSelected: this._autoSelected,
+      followLatest: this._followLatest,
+      capturing: this._kernelStatus?.capturing ?? false,
+      remembered: this._prefs().selection
+    });
+    if (next) {
+      void this._autoSelect(next.recordingId, next.step);
     }
-    const sel = this._selection;
-    const exists = sel !== null && this.step !== null;
-    // A busy kernel answers only after its cell: while it captures, keep the
-    // current view and switch when the capture ends.
-    const capturing = this._kernelStatus?.capturing ?? false;
-    // The first push of a capture can come before the kernel says it captures, so
-    // step 0 of an unfinished recording may have been picked: once the recording ends,
-    // an automatic pick moves to its default step (last, failing or first NaN).
-    const settledElsewhere =
-      exists &&
-      this._autoSelected &&
-      latest.finished &&
-      !capturing &&
-      sel.recordingId === latest.id &&
-      sel.step !== Private.defaultStep(latest).index;
-    if (
-      exists &&
-      !settledElsewhere &&
-      !(this._followLatest && sel.recordingId !== latest.id)
-    ) {
-      return;
-    }
-    if (capturing && exists) {
-      return;
-    }
-    const remembered = this._prefs().selection;
-    if (
-      !exists &&
-      remembered &&
-      this._recordings.some(
-        r =>
-          r.id === remembered.recordingId &&
-          r.steps.some(s => s.index === remembered.step)
-      )
-    ) {
-      void this._autoSelect(remembered.recordingId, remembered.step);
-      return;
-    }
-    void this._autoSelect(latest.id, Private.defaultStep(latest).index);
   }
 
   private _updateStatus(): void {
@@ -701,22 +537,11 @@ export class EagerLabModel {
     if (!conn || conn.state.kind !== 'ready') {
       return;
     }
-    const ks = this._kernelStatus;
-    if (ks?.capturing) {
-      this._setStatus({
-        reason: 'capturing',
-        target: ks.target,
-        stepsRecorded: ks.steps_recorded
-      });
-    } else if (!this._recordings.some(r => r.steps.length > 0)) {
-      this._setStatus({ reason: 'no_steps_yet' });
-    } else {
-      this._setStatus({ reason: 'ready' });
-    }
+    this._setStatus(readyStatus(this._kernelStatus, this._recordings));
   }
 
   private _setStatus(status: Status): void {
-    if (JSON.stringify(status) === JSON.stringify(this._status)) {
+    if (sameStatus(status, this._status)) {
       return;
     }
     this._status = status;
@@ -734,323 +559,45 @@ export class EagerLabModel {
 
   private _resetRows(): void {
     ++this._loadGeneration;
-    this._rows = [];
-    this._names = new DistinctNames();
-    this._total = null;
-    this._loadError = null;
-    this._hay = [];
-    this._tree = Private.newNode('', '', null, 0);
-    this._nodes = new Map([['', this._tree]]);
-    this._matches = [];
+    this._view.clear();
     this._pendingReveal = null;
     this._selectedTensor = null;
     ++this._detailGeneration;
     this._setDetail({ kind: 'none' });
     this._loadChanged.emit(this.load);
-    this._invalidateView();
+    this._view.invalidate();
   }
 
-  // ------------------------------------------------------------- the view
-
-  /** Rows from `from` on arrived: grow the tree and matches, tell the table. */
-  private _grow(from: number): void {
-    const names: Array<string | null> = [];
-    for (let k = from; k < this._rows.length; k++) {
-      this._addToTree(k);
-      names.push(this._rows[k].name);
-    }
-    if (from === 0) {
-      this._names = new DistinctNames();
-    }
-    // New names can change what tells earlier ones apart: shown rows re-filled.
-    const renamed = this._names.add(names);
-    if (!this._grouped && !this._needle) {
-      // Every row is shown in order: the new ones go at the end.
-      this._viewChanged.emit(
-        renamed ? { kind: 'reset' } : { kind: 'append', from }
-      );
-    } else if (this._viewDirty) {
-      this._viewChanged.emit({ kind: 'reset' }); // rebuilt when next read
-    } else if (this._grouped) {
-      // New rows land inside groups, so positions shift: rebuilt lazily.
-      this._invalidateView();
-    } else {
-      const before = this._matches.length;
-      for (let k = from; k < this._rows.length; k++) {
-        if (this._matchesRow(k)) {
-          this._matches.push(k);
-        }
-      }
-      if (renamed) {
-        this._viewChanged.emit({ kind: 'reset' });
-      } else if (this._matches.length > before) {
-        this._viewChanged.emit({ kind: 'append', from: before });
-      }
-    }
-  }
-
-  private _addToTree(k: number): void {
-    const row = this._rows[k];
-    const node =
-      row.scope === null ? this._unnamedNode() : this._nodeFor(row.scope);
-    node.items.push(k);
-    for (let n: Private.INode | null = node; n; n = n.parent) {
-      n.count += 1;
-      if (row.error !== null) {
-        n.errors += 1;
-      }
-      if (row.nan > 0 || row.inf > 0) {
-        n.nonfinite += 1;
-      }
-    }
-  }
-
-  /** Unnamed rows have no scope: they share one top-level group. */
-  private _unnamedNode(): Private.INode {
-    let node = this._nodes.get(Private.UNNAMED_SCOPE);
-    if (!node) {
-      node = Private.newNode(Private.UNNAMED_SCOPE, '<unnamed>', this._tree, 1);
-      this._tree.items.push(node);
-      this._nodes.set(Private.UNNAMED_SCOPE, node);
-    }
-    return node;
-  }
-
-  private _nodeFor(scope: string): Private.INode {
-    const found = this._nodes.get(scope);
-    if (found) {
-      return found;
-    }
-    const cut = scope.lastIndexOf('/');
-    const parent = cut < 0 ? this._tree : this._nodeFor(scope.slice(0, cut));
-    const node = Private.newNode(
-      scope,
-      cut < 0 ? scope : scope.slice(cut + 1),
-      parent,
-      parent.depth + 1
-    );
-    parent.items.push(node);
-    this._nodes.set(scope, node);
-    return node;
-  }
-
-  private _matchesRow(k: number): boolean {
-    let hay = this._hay[k];
-    if (hay === undefined) {
-      const r = this._rows[k];
-      hay = `${r.name ?? ''}\n${r.op}\n${r.scope ?? ''}`.toLowerCase();
-      this._hay[k] = hay;
-    }
-    return hay.includes(this._needle);
-  }
-
-  private _invalidateView(): void {
-    this._viewDirty = true;
-    this._viewChanged.emit({ kind: 'reset' });
-  }
-
-  private _ensureView(): void {
-    if (!this._viewDirty) {
-      return;
-    }
-    this._viewDirty = false;
-    this._matches = [];
-    this._matchCounts = new Map();
-    if (this._needle) {
-      for (let k = 0; k < this._rows.length; k++) {
-        if (this._matchesRow(k)) {
-          this._matches.push(k);
-        }
-      }
-    }
-    if (!this._grouped) {
-      this._flat = this._needle ? this._matches : null;
-      this._flatDepth = [];
-      return;
-    }
-    if (this._needle) {
-      for (const k of this._matches) {
-        const scope = this._rows[k].scope;
-        const node = this._nodes.get(scope ?? Private.UNNAMED_SCOPE);
-        for (let n = node ?? null; n; n = n.parent) {
-          this._matchCounts.set(n, (this._matchCounts.get(n) ?? 0) + 1);
-        }
-      }
-    }
-    const flat: Array<number | Private.IFlatGroup> = [];
-    const depths: number[] = [];
-    this._flatten(this._tree, 0, flat, depths);
-    this._flat = flat;
-    this._flatDepth = depths;
-  }
-
-  private _flatten(
-    node: Private.INode,
-    depth: number,
-    flat: Array<number | Private.IFlatGroup>,
-    depths: number[]
-  ): void {
-    const filtering = this._needle !== '';
-    for (const item of node.items) {
-      if (typeof item === 'number') {
-        if (!filtering || this._matchesRow(item)) {
-          flat.push(item);
-          depths.push(depth);
-        }
-        continue;
-      }
-      if (filtering && !this._matchCounts.get(item)) {
-        continue;
-      }
-      // A scope holding one sub-scope and no rows shows as one line: a/b/c.
-      let group = item;
-      let label = item.label;
-      while (group.items.length === 1 && typeof group.items[0] !== 'number') {
-        group = group.items[0] as Private.INode;
-        label += '/' + group.label;
-      }
-      flat.push({ node: group, label });
-      depths.push(depth);
-      if (this.isExpanded(group.path)) {
-        this._flatten(group, depth + 1, flat, depths);
-      }
-    }
-  }
-
+  private _autoSelected = false;
   private _connection: IEagerConnection | null = null;
   private _detail: Detail = { kind: 'none' };
   private _detailChanged = new Signal<this, Detail>(this);
+  /** Bumped per tensor selection: a late detail of an older one is dropped. */
   private _detailGeneration = 0;
-  private _expanded = new Set<string>();
-  private _filter = '';
-  private _flat: Array<number | Private.IFlatGroup> | null = null;
-  private _flatDepth: number[] = [];
   private _followLatest = true;
-  private _grouped = false;
-  private _hay: string[] = [];
   private _isDisposed = false;
-  private _kernelPrefs = new Map<string, Private.IPrefs>();
+  private _kernelPrefs = new KernelPrefs();
   private _kernelStatus: IStatus | null = null;
   private _loadChanged = new Signal<this, ILoadState>(this);
-  private _loadError: string | null = null;
+  /** Bumped per step shown: pages of an older one are dropped. */
   private _loadGeneration = 0;
-  private _matchCounts = new Map<Private.INode, number>();
-  private _matches: number[] = [];
-  private _names = new DistinctNames();
-  private _needle = '';
-  private _nodes = new Map<string, Private.INode>();
+  /** The row to reveal once its page arrives. */
   private _pendingReveal: number | null = null;
   private _recordings: IRecordingInfo[] = [];
   private _recordingsChanged = new Signal<this, void>(this);
   private _revealRequested = new Signal<this, number>(this);
+  /** The shown step's failing op or first NaN was revealed already. */
   private _revealedTarget = false;
-  private _rows: ITensorRow[] = [];
   private _selectedTensor: number | null = null;
   private _selection: IStepRef | null = null;
-  private _autoSelected = false;
   private _selectionChanged = new Signal<this, IStepRef | null>(this);
   private _status: Status = { reason: 'no_kernel_widget' };
   private _statusChanged = new Signal<this, Status>(this);
-  private _total: number | null = null;
-  private _tree: Private.INode = Private.newNode('', '', null, 0);
   private _viewChanged = new Signal<this, ViewChange>(this);
-  private _viewDirty = true;
+  private _view = new RowsView(change => this._viewChanged.emit(change));
 }
 
 namespace Private {
-  /** Group key of unnamed rows (no real scope contains a NUL). */
-  export const UNNAMED_SCOPE = '\u0000unnamed';
-
-  export interface INode {
-    path: string;
-    label: string;
-    parent: INode | null;
-    depth: number;
-    /** Row indices and child scopes, in order of first appearance. */
-    items: Array<number | INode>;
-    count: number;
-    errors: number;
-    nonfinite: number;
-  }
-
-  export interface IFlatGroup {
-    node: INode;
-    label: string;
-  }
-
-  export interface IPrefs {
-    filter: string;
-    grouped: boolean;
-    expanded: Set<string>;
-    followLatest: boolean;
-    selection: IStepRef | null;
-    snapshot: ISnapshot | null;
-  }
-
-  /** A loaded step of a kernel, kept while another kernel is followed. */
-  export interface ISnapshot {
-    connection: IEagerConnection;
-    recordings: IRecordingInfo[];
-    kernelStatus: IStatus | null;
-    selection: IStepRef;
-    rows: ITensorRow[];
-    selectedTensor: number | null;
-  }
-
-  export function newNode(
-    path: string,
-    label: string,
-    parent: INode | null,
-    depth: number
-  ): INode {
-    return {
-      path,
-      label,
-      parent,
-      depth,
-      items: [],
-      count: 0,
-      errors: 0,
-      nonfinite: 0
-    };
-  }
-
-  export function statusOf(state: ConnectionState): Status {
-    switch (state.kind) {
-      case 'connecting':
-      case 'ready': // the state reply decides
-      case 'disposed':
-        return { reason: 'connecting' };
-      case 'not_loaded':
-        return { reason: 'not_loaded' };
-      case 'version_mismatch':
-        return {
-          reason: 'version_mismatch',
-          frontend: state.frontend,
-          kernel: state.kernel
-        };
-      case 'error':
-        return { reason: 'error', message: state.message };
-    }
-  }
-
-  /** The step worth showing first: a failing one, one with NaN/Inf, the last. */
-  export function defaultStep(rec: IRecordingInfo): IStepInfo {
-    return (
-      rec.steps.find(s => s.error !== null) ??
-      rec.steps.find(s => s.first_nonfinite !== null) ??
-      rec.steps[rec.steps.length - 1]
-    );
-  }
-
-  /** The row to scroll to when a step opens: the failing op, the first NaN. */
-  export function revealTarget(step: IStepInfo | null): number | null {
-    if (!step) {
-      return null;
-    }
-    return step.error?.tensor ?? step.first_nonfinite ?? null;
-  }
-
   export function message(e: unknown): string {
     return e instanceof Error ? e.message : String(e);
   }
