@@ -1,0 +1,369 @@
+/**
+ * The eager_lab comm protocol's payloads and messages, as TypeScript types: the
+ * frontend's reading of docs/protocol.md. No logic; guards.ts checks that a
+ * received message has these shapes.
+ */
+
+// ---------------------------------------------------------------- payloads
+
+export interface ISource {
+  file: string;
+  line: number;
+  function: string;
+  /** Execution count of the notebook cell, or null for a file. */
+  cell: number | null;
+  /**
+   * (1.2) The notebook cell's id (`cell.model.id`), which JupyterLab sends with
+   * each execution: it finds the cell after re-runs, restarts and reloads,
+   * where execution counts repeat. Null (or absent, from a 1.0/1.1 kernel)
+   * when unknown.
+   */
+  cell_id?: string | null;
+}
+
+export interface ITensorRow {
+  i: number;
+  name: string | null;
+  reason: string | null;
+  op: string;
+  /** Graph op name; null when unnamed. */
+  op_name: string | null;
+  /** `op_name` up to its last `/` (`""` at the top level); null when unnamed. */
+  scope: string | null;
+  graph: string | null;
+  /**
+   * Dimensions (null where one is unknown); null when the rank is unknown or
+   * the op raised before producing outputs.
+   */
+  shape: Array<number | null> | null;
+  /** Null for the row of an op that raised before producing outputs. */
+  dtype: string | null;
+  summary: string;
+  nan: number;
+  inf: number;
+  source: ISource | null;
+  error: string | null;
+  has_value: boolean;
+  /**
+   * (1.2) Null while the value is held; else why it is gone, as a sentence
+   * (memory budget, a newer recording, `rec.release()`, no numeric value, the
+   * op raised). Absent from a 1.0/1.1 kernel.
+   */
+  why_no_value?: string | null;
+}
+
+export interface IStepError {
+  type: string;
+  message: string;
+  tensor: number | null;
+}
+
+export interface IStepInfo {
+  index: number;
+  n_tensors: number;
+  n_named: number;
+  error: IStepError | null;
+  first_nonfinite: number | null;
+  /**
+   * Whether `first_nonfinite` is known: the kernel computes summaries within
+   * a time budget, so an unchecked step may hold NaN/Inf all the same.
+   */
+  nonfinite_checked?: boolean;
+  /**
+   * (1.1) `done`: compared with the graph (open it in the eager | graph view);
+   * `available`: its starting state is kept, `get_comparison` runs it;
+   * `unavailable`: it cannot be compared. Absent from a 1.0 kernel.
+   */
+  compare?: CompareState;
+  /**
+   * (1.2) Why the step cannot be compared, in the kernel's words, when
+   * `compare` is `unavailable`; null otherwise, absent from older kernels.
+   */
+  compare_why?: string | null;
+}
+
+export type CompareState = 'done' | 'available' | 'unavailable';
+
+export interface IRecordingInfo {
+  id: number;
+  label: string;
+  finished: boolean;
+  steps: IStepInfo[];
+  /** (1.2) `rec.keep()` was called: newer recordings never release its values. */
+  kept?: boolean;
+}
+
+export interface IStats {
+  size: number;
+  /** Null where undefined (empty, or no finite element). */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  nan: number;
+  pos_inf: number;
+  neg_inf: number;
+  zeros: number;
+  histogram: number[];
+  /** Null where an edge is not finite. */
+  bin_edges: Array<number | null>;
+}
+
+/** Element types a `values` message may carry. */
+export const VALUE_DTYPES = [
+  'float32',
+  'float64',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64'
+] as const;
+
+export type ValueDType = (typeof VALUE_DTYPES)[number];
+
+// ---------------------------------------------------------------- messages
+
+export interface IHello {
+  type: 'hello';
+  protocol_version: string;
+  side: 'frontend' | 'kernel';
+  version: string;
+}
+
+export interface IWelcome {
+  type: 'welcome';
+  protocol_version: string;
+  side: 'frontend' | 'kernel';
+  version: string;
+  capabilities: string[];
+}
+
+export interface IStatus {
+  type: 'status';
+  capturing: boolean;
+  target: string | null;
+  recording_id: number | null;
+  steps_recorded: number;
+}
+
+export interface IRecording {
+  type: 'recording';
+  recording: IRecordingInfo;
+}
+
+export interface IRequestState {
+  type: 'request_state';
+  request_id: string;
+}
+
+export interface IState {
+  type: 'state';
+  request_id: string;
+  status: IStatus;
+  recordings: IRecordingInfo[];
+}
+
+export interface IGetTensors {
+  type: 'get_tensors';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ITensors {
+  type: 'tensors';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  offset: number;
+  total: number;
+  rows: ITensorRow[];
+}
+
+export interface IGetTensor {
+  type: 'get_tensor';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  index: number;
+}
+
+export interface ITensor {
+  type: 'tensor';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  index: number;
+  row: ITensorRow;
+  stats: IStats | null;
+  code: string | null;
+  fetch_code: string;
+  /** (1.1) Rows `i` of the tensors the op consumed; absent from a 1.0 kernel. */
+  inputs?: number[];
+}
+
+/** (1.1) Whose value: a tensor row's (eager) or a comparison row's (graph). */
+export type ValueSource = 'eager' | 'graph';
+
+export interface IGetValues {
+  type: 'get_values';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  index: number;
+  prefix: number[];
+  offset: number;
+  count: number;
+  source?: ValueSource;
+}
+
+export interface IValues {
+  type: 'values';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  index: number;
+  prefix: number[];
+  shape: number[];
+  dtype: ValueDType;
+  offset: number;
+  count: number;
+  total: number;
+  source?: ValueSource;
+}
+
+/** (1.1) One row of an eager-vs-graph comparison. */
+export interface IComparisonRow {
+  k: number;
+  name: string | null;
+  graph: string | null;
+  op: string;
+  /** The eager row `i` of the twin; null for a graph-only tensor. */
+  eager_index: number | null;
+  graph_summary: string | null;
+  max_abs_diff: number | null;
+  max_rel_diff: number | null;
+  diverges: boolean;
+  only_in: 'eager' | 'graph' | null;
+  why: string | null;
+}
+
+export interface IGetComparison {
+  type: 'get_comparison';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  offset: number;
+  limit: number;
+}
+
+export interface IComparison {
+  type: 'comparison';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  first_divergence: number | null;
+  offset: number;
+  total: number;
+  rows: IComparisonRow[];
+}
+
+/** (1.1) A named tensor's statistics over the steps of a recording. */
+export interface ITrendSeries {
+  step: number[];
+  mean: Array<number | null>;
+  std: Array<number | null>;
+  max_abs: Array<number | null>;
+  nan: number[];
+  inf: number[];
+}
+
+export interface IGetTrends {
+  type: 'get_trends';
+  request_id: string;
+  recording_id: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ITrends {
+  type: 'trends';
+  request_id: string;
+  recording_id: number;
+  steps: number[];
+  offset: number;
+  total: number;
+  series: Record<string, ITrendSeries>;
+}
+
+export type ErrorCode =
+  'bad_request' | 'not_found' | 'no_value' | 'version_mismatch' | 'internal';
+
+export interface IError {
+  type: 'error';
+  /** Absent for `version_mismatch`, which answers a `hello`. */
+  request_id?: string | null;
+  code: ErrorCode;
+  message: string;
+  /** Optional: the sender's protocol version, for `version_mismatch`. */
+  protocol_version?: string;
+}
+
+/** Every message, discriminated on `type`. */
+export type Message =
+  | IHello
+  | IWelcome
+  | IStatus
+  | IRecording
+  | IRequestState
+  | IState
+  | IGetTensors
+  | ITensors
+  | IGetTensor
+  | ITensor
+  | IGetValues
+  | IValues
+  | IGetComparison
+  | IComparison
+  | IGetTrends
+  | ITrends
+  | IError;
+
+export type MessageType = Message['type'];
+
+/** Kernel pushes (no request id). */
+export type Push = IStatus | IRecording;
+
+/** Requests and the reply type each expects. */
+export interface IReplies {
+  request_state: IState;
+  get_tensors: ITensors;
+  get_tensor: ITensor;
+  get_values: IValues;
+  get_comparison: IComparison;
+  get_trends: ITrends;
+}
+
+export type Request =
+  | IRequestState
+  | IGetTensors
+  | IGetTensor
+  | IGetValues
+  | IGetComparison
+  | IGetTrends;
+
+/** Requests as the caller writes them: the connection adds the request id. */
+export interface IRequestBodies {
+  request_state: Omit<IRequestState, 'request_id'>;
+  get_tensors: Omit<IGetTensors, 'request_id'>;
+  get_tensor: Omit<IGetTensor, 'request_id'>;
+  get_values: Omit<IGetValues, 'request_id'>;
+  get_comparison: Omit<IGetComparison, 'request_id'>;
+  get_trends: Omit<IGetTrends, 'request_id'>;
+}
