@@ -1,12 +1,18 @@
 /**
  * The eager_lab comm with one kernel: handshake, requests and replies, pushes.
+ * Its bookkeeping of requests in flight is connection/requests.ts, what it asks
+ * of the kernel before opening a comm connection/probe.ts; the registry of the
+ * page's connections, one per kernel, is registry.ts.
+ *
+ * Longer than 500 lines because handshake, comm lifecycle (open, adopt, retire,
+ * reopen) and message dispatch all read and change the same comms and state:
+ * apart, each would need the others' fields.
  */
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import type { JSONObject, JSONValue } from '@lumino/coreutils';
+import type { JSONObject } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
 import type {
-  ErrorCode,
   IReplies,
   ITensor,
   ITensors,
@@ -28,45 +34,23 @@ import {
   welcome
 } from './protocol';
 import type { ConnectionState, IEagerConnection, IValuesPage } from './tokens';
+import { isListening, whenLive } from './connection/probe';
+import type { IRawReply, ITimer } from './connection/requests';
+import {
+  PendingRequests,
+  RequestError,
+  startBusyAwareTimer
+} from './connection/requests';
 
-/** Why a request failed: a protocol error code or a local reason. */
-export type RequestErrorCode =
-  ErrorCode | 'timeout' | 'closed' | 'bad_reply' | 'not_ready';
-
-export class RequestError extends Error {
-  constructor(
-    readonly code: RequestErrorCode,
-    message: string
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
-
-/** The reply each request type expects. */
-const REPLY_TYPE: { [K in keyof IReplies]: IReplies[K]['type'] } = {
-  request_state: 'state',
-  get_tensors: 'tensors',
-  get_tensor: 'tensor',
-  get_values: 'values',
-  get_comparison: 'comparison',
-  get_trends: 'trends'
-};
+export { TARGET_PROBE } from './connection/probe';
+export { RequestError } from './connection/requests';
+export type { RequestErrorCode } from './connection/requests';
 
 /** Comms reopened after the kernel evicted ours, at most (no ping-pong). */
 const MAX_REOPENS = 3;
 
 /** Rows asked for first: a small page paints sooner. */
 const FIRST_PAGE_ROWS = 1000;
-
-/**
- * Asked of the kernel (silently, as a user expression) before this frontend
- * opens a comm: is eager_lab's comm target registered there? ipykernel
- * answers a comm to an unknown target by closing it on IOPub, which every
- * other connection to that kernel (another tab, a console) logs as "Comm not
- * found"; asking first opens comms only where eager_lab listens.
- */
-export const TARGET_PROBE = `'${COMM_TARGET}' in __import__('comm').get_comm_manager().targets`;
 
 /**
  * One kernel's eager_lab conversation.
@@ -86,6 +70,15 @@ export class EagerConnection implements IEagerConnection {
     this._key = `${options.kernel.id}#${options.generation ?? 0}`;
     this._version = options.version;
     this._timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this._pending = new PendingRequests({
+      timeoutMs: this._timeoutMs,
+      startTimer: fire => this._startTimer(fire),
+      onSettled: comm => {
+        if (this._retiring.has(comm)) {
+          this._retire(comm);
+        }
+      }
+    });
     this._kernel.registerCommTarget(COMM_TARGET, this._onCommOpen);
     this._kernel.statusChanged.connect(this._onKernelStatus, this);
     void this._openWhenLive();
@@ -123,11 +116,7 @@ export class EagerConnection implements IEagerConnection {
     this._clearHandshakeTimer();
     this._setState({ kind: 'disposed' });
     this._kernel.removeCommTarget(COMM_TARGET, this._onCommOpen);
-    for (const [id, pending] of this._pending) {
-      window.clearTimeout(pending.timer.id);
-      pending.reject(new RequestError('closed', 'connection closed'));
-      this._pending.delete(id);
-    }
+    this._pending.closeAll();
     for (const comm of [this._comm, this._opening, ...this._retiring]) {
       if (comm) {
         this._drop(comm);
@@ -223,11 +212,11 @@ export class EagerConnection implements IEagerConnection {
   // ------------------------------------------------------------- handshake
 
   private async _openWhenLive(): Promise<void> {
-    await this._whenLive();
+    await whenLive(this._kernel, () => this._isDisposed);
     if (this._isDisposed || this._comm || this._opening || this._isStale()) {
       return;
     }
-    const listening = await this._isListening();
+    const listening = await isListening(this._kernel);
     if (this._isDisposed || this._comm || this._opening || this._isStale()) {
       return;
     }
@@ -239,37 +228,6 @@ export class EagerConnection implements IEagerConnection {
       return;
     }
     this._openOwn();
-  }
-
-  /**
-   * Whether eager_lab's comm target is registered in the kernel (see
-   * TARGET_PROBE); false for a kernel that cannot tell (not Python, no
-   * `comm`: no eager_lab either), null when the question got no answer.
-   */
-  private async _isListening(): Promise<boolean | null> {
-    try {
-      const future = this._kernel.requestExecute(
-        {
-          code: '',
-          silent: true,
-          store_history: false,
-          allow_stdin: false,
-          stop_on_error: false,
-          user_expressions: { [COMM_TARGET]: TARGET_PROBE }
-        },
-        true
-      );
-      const reply = (await future.done) as KernelMessage.IExecuteReplyMsg;
-      if (reply.content.status !== 'ok') {
-        return null; // aborted after an error in a queued cell: no answer
-      }
-      const result = (
-        reply.content.user_expressions as Record<string, any> | undefined
-      )?.[COMM_TARGET];
-      return result?.status === 'ok' && result.data?.['text/plain'] === 'True';
-    } catch {
-      return null;
-    }
   }
 
   /** Open a comm of this connection's own, with `hello`. */
@@ -288,23 +246,6 @@ export class EagerConnection implements IEagerConnection {
     comm.onClose = msg => this._onClose(comm, msg);
     this._armHandshakeTimer(comm);
     comm.open(hello(this._version) as unknown as JSONObject);
-  }
-
-  /** Resolves once the kernel runs (idle or busy), so the comm survives. */
-  private _whenLive(): Promise<void> {
-    const live = (s: KernelMessage.Status) => s === 'idle' || s === 'busy';
-    if (live(this._kernel.status)) {
-      return Promise.resolve();
-    }
-    return new Promise(resolve => {
-      const check = (_: unknown, status: KernelMessage.Status) => {
-        if (live(status) || this._isDisposed) {
-          this._kernel.statusChanged.disconnect(check);
-          resolve();
-        }
-      };
-      this._kernel.statusChanged.connect(check);
-    });
   }
 
   private _armHandshakeTimer(comm: Kernel.IComm): void {
@@ -397,7 +338,7 @@ export class EagerConnection implements IEagerConnection {
   }
 
   private _retire(comm: Kernel.IComm): void {
-    if ([...this._pending.values()].some(p => p.comm === comm)) {
+    if (this._pending.isWaitingOn(comm)) {
       this._retiring.add(comm);
       return;
     }
@@ -441,7 +382,7 @@ export class EagerConnection implements IEagerConnection {
     if (!data) {
       console.warn('eager_lab: malformed message dropped', raw);
       if (pendingId !== null && this._pending.has(pendingId)) {
-        this._settle(pendingId, null, [], 'malformed reply');
+        this._pending.settle(pendingId, null, [], 'malformed reply');
       }
       return;
     }
@@ -479,7 +420,7 @@ export class EagerConnection implements IEagerConnection {
       return;
     }
     if (pendingId !== null && this._pending.has(pendingId)) {
-      this._settle(pendingId, data, msg.buffers ?? [], null);
+      this._pending.settle(pendingId, data, msg.buffers ?? [], null);
     }
   }
 
@@ -492,11 +433,7 @@ export class EagerConnection implements IEagerConnection {
     if (this._closing.delete(comm) || this._isDisposed) {
       return; // we closed it
     }
-    for (const [id, p] of this._pending) {
-      if (p.comm === comm) {
-        this._settle(id, null, [], 'the kernel closed the comm');
-      }
-    }
+    this._pending.failAllOn(comm, 'the kernel closed the comm');
     const data = (msg?.content.data ?? {}) as { reason?: unknown };
     if (comm === this._opening) {
       // The target went away between our question and our hello.
@@ -519,87 +456,27 @@ export class EagerConnection implements IEagerConnection {
     }
   }
 
+  /** Send a request on the live comm; fails at once when there is none. */
   private _request(
     body: { type: keyof IReplies } & JSONObject
-  ): Promise<{ msg: unknown; buffers: (ArrayBuffer | ArrayBufferView)[] }> {
+  ): Promise<IRawReply> {
     const comm = this._comm;
     if (this._isDisposed || this._state.kind !== 'ready' || !comm) {
       return Promise.reject(
         new RequestError('not_ready', 'eager_lab is not connected')
       );
     }
-    const id = `r${++this._counter}`;
-    return new Promise((resolve, reject) => {
-      const timer = this._startTimer(() =>
-        this._settle(
-          id,
-          null,
-          [],
-          `no reply in ${this._timeoutMs / 1000} s`,
-          'timeout'
-        )
-      );
-      this._pending.set(id, {
-        expect: REPLY_TYPE[body.type],
-        comm,
-        timer,
-        resolve,
-        reject
-      });
-      comm.send({ ...body, request_id: id } as JSONValue);
-    });
+    return this._pending.send(comm, body);
   }
 
-  private _settle(
-    id: string,
-    msg: ReturnType<typeof decodeMessage>,
-    buffers: (ArrayBuffer | ArrayBufferView)[],
-    failure: string | null,
-    code: RequestErrorCode = 'bad_reply'
-  ): void {
-    const p = this._pending.get(id);
-    if (!p) {
-      return;
-    }
-    this._pending.delete(id);
-    window.clearTimeout(p.timer.id);
-    if (failure !== null || !msg) {
-      p.reject(new RequestError(code, failure ?? 'no reply'));
-    } else if (msg.type === 'error') {
-      p.reject(new RequestError(msg.code, msg.message));
-    } else if (msg.type !== p.expect) {
-      p.reject(
-        new RequestError('bad_reply', `expected ${p.expect}, got ${msg.type}`)
-      );
-    } else {
-      p.resolve({ msg, buffers });
-    }
-    if (this._retiring.has(p.comm)) {
-      this._retire(p.comm);
-    }
-  }
-
-  /**
-   * A timer that fires after the timeout, counting only while the kernel is
-   * not busy: a busy kernel (a training cell) handles comm messages when the
-   * cell ends, and that is not a failure.
-   */
-  private _startTimer(fire: () => void): Private.ITimer {
-    const handle: Private.ITimer = { id: 0 };
-    const arm = (): void => {
-      handle.id = window.setTimeout(() => {
-        if (this._isDisposed) {
-          return;
-        }
-        if (this._kernel.status === 'busy') {
-          arm();
-        } else {
-          fire();
-        }
-      }, this._timeoutMs);
-    };
-    arm();
-    return handle;
+  /** A timeout that pauses while the kernel is busy (see startBusyAwareTimer). */
+  private _startTimer(fire: () => void): ITimer {
+    return startBusyAwareTimer(
+      this._kernel,
+      this._timeoutMs,
+      () => this._isDisposed,
+      fire
+    );
   }
 
   private _onKernelStatus(_: unknown, status: KernelMessage.Status): void {
@@ -630,17 +507,16 @@ export class EagerConnection implements IEagerConnection {
   private _reopened = 0;
   private _retiring = new Set<Kernel.IComm>();
   private _closing = new Set<Kernel.IComm>();
-  private _counter = 0;
   private _isDisposed = false;
   private _kernel: Kernel.IKernelConnection;
   private _kernelId: string;
   private _key: string;
-  private _pending = new Map<string, Private.IPending>();
+  private _pending: PendingRequests;
   private _pushReceived = new Signal<IEagerConnection, Push>(this);
   private _state: ConnectionState = { kind: 'connecting' };
   private _stateChanged = new Signal<IEagerConnection, ConnectionState>(this);
   private _timeoutMs: number;
-  private _handshakeTimer: Private.ITimer | null = null;
+  private _handshakeTimer: ITimer | null = null;
   private _version: string;
 }
 
@@ -655,156 +531,7 @@ export namespace EagerConnection {
   }
 }
 
-/**
- * One connection per kernel seen, kept while the kernel connection lives, so
- * that every kernel has the comm target registered even when its notebook is
- * not the current one. A restart replaces the connection (new generation).
- */
-export class ConnectionRegistry {
-  constructor(options: ConnectionRegistry.IOptions) {
-    this._version = options.version;
-    this._timeoutMs = options.timeoutMs;
-    window.addEventListener('pagehide', this._onPageHide);
-  }
-
-  /** Emitted with the new connection when a restart replaced one. */
-  get replaced(): ISignal<this, IEagerConnection> {
-    return this._replaced;
-  }
-
-  /**
-   * The connection to `kernel`; `owner` is the session connection that holds
-   * it, whose end ends the connection while the kernel connection can still
-   * tell the kernel (once the kernel connection itself is disposed, our
-   * comms could no longer be closed and the kernel would keep pushing to
-   * them).
-   */
-  connectionFor(
-    kernel: Kernel.IKernelConnection,
-    owner?: { readonly disposed: ISignal<any, any> } | null
-  ): IEagerConnection {
-    let entry = this._entries.get(kernel);
-    if (!entry || entry.connection.kernelId !== kernel.id) {
-      entry?.connection.dispose();
-      const fresh: Private.IEntry = {
-        connection: this._create(kernel, 0),
-        generation: 0,
-        owner: entry?.owner ?? null
-      };
-      if (!entry) {
-        kernel.statusChanged.connect(this._onStatus, this);
-        kernel.disposed.connect(this._release, this);
-      }
-      this._entries.set(kernel, fresh);
-      entry = fresh;
-    }
-    if (owner && entry.owner !== owner) {
-      entry.owner = owner;
-      owner.disposed.connect(() => this._release(kernel), this);
-    }
-    return entry.connection;
-  }
-
-  dispose(): void {
-    window.removeEventListener('pagehide', this._onPageHide);
-    for (const kernel of [...this._entries.keys()]) {
-      this._release(kernel);
-    }
-    Signal.clearData(this);
-  }
-
-  private _create(kernel: Kernel.IKernelConnection, generation: number) {
-    return new EagerConnection({
-      kernel,
-      version: this._version,
-      generation,
-      timeoutMs: this._timeoutMs
-    });
-  }
-
-  private _onStatus(
-    kernel: Kernel.IKernelConnection,
-    status: KernelMessage.Status
-  ): void {
-    // 'restarting' (user restart) and 'autorestarting' (the kernel died and
-    // the server restarted it) both wipe the kernel's state and our comms.
-    if (status !== 'restarting' && status !== 'autorestarting') {
-      return;
-    }
-    const entry = this._entries.get(kernel);
-    if (!entry) {
-      return;
-    }
-    entry.connection.dispose();
-    entry.generation += 1;
-    entry.connection = this._create(kernel, entry.generation);
-    this._replaced.emit(entry.connection);
-  }
-
-  /** Its panel or kernel connection is gone: close our comms, forget it. */
-  private _release(kernel: Kernel.IKernelConnection): void {
-    const entry = this._entries.get(kernel);
-    if (!entry) {
-      return;
-    }
-    this._entries.delete(kernel);
-    if (!kernel.isDisposed) {
-      kernel.statusChanged.disconnect(this._onStatus, this);
-      kernel.disposed.disconnect(this._release, this);
-    }
-    entry.connection.dispose();
-  }
-
-  /**
-   * The page is going away (closed, reloaded): close our comms while the
-   * websocket is still open, so that the kernel does not keep comms of a
-   * page that no longer exists (and push to them).
-   */
-  private _onPageHide = (event: PageTransitionEvent): void => {
-    if (event.persisted) {
-      return; // kept in the back-forward cache: it may come back as it is
-    }
-    for (const entry of this._entries.values()) {
-      entry.connection.dispose();
-    }
-  };
-
-  private _entries = new Map<Kernel.IKernelConnection, Private.IEntry>();
-  private _replaced = new Signal<this, IEagerConnection>(this);
-  private _timeoutMs: number | undefined;
-  private _version: string;
-}
-
-export namespace ConnectionRegistry {
-  export interface IOptions {
-    version: string;
-    timeoutMs?: number;
-  }
-}
-
 namespace Private {
-  export interface IPending {
-    expect: string;
-    comm: Kernel.IComm;
-    timer: ITimer;
-    resolve: (r: {
-      msg: unknown;
-      buffers: (ArrayBuffer | ArrayBufferView)[];
-    }) => void;
-    reject: (e: RequestError) => void;
-  }
-
-  export interface IEntry {
-    connection: EagerConnection;
-    generation: number;
-    /** The session connection holding the kernel connection, if known. */
-    owner: { readonly disposed: ISignal<any, any> } | null;
-  }
-
-  export interface ITimer {
-    id: number;
-  }
-
   /** The protocol version that is not ours, from an error message. */
   export function otherVersion(message: string): string {
     const versions = message.match(/\d+\.\d+\.\d+/g) ?? [];

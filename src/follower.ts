@@ -4,7 +4,7 @@
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
 import { Signal } from '@lumino/signaling';
-import type { ConnectionRegistry } from './connection';
+import type { ConnectionRegistry } from './registry';
 import type { EagerLabModel } from './model';
 import type { IKernelWidget, KernelWidgetTracker } from './tracker';
 import type { IEagerConnection } from './tokens';

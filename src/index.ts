@@ -18,7 +18,7 @@ import {
   isNotebookPanel,
   revealSource
 } from './commands';
-import { ConnectionRegistry } from './connection';
+import { ConnectionRegistry } from './registry';
 import { KernelFollower } from './follower';
 import { EagerLabModel } from './model';
 import { IEagerLab } from './tokens';

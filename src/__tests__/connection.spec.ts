@@ -3,13 +3,9 @@
  * version mismatch, requests, timeouts, pushes, stale kernels, restarts.
  */
 import { Signal } from '@lumino/signaling';
-import {
-  ConnectionRegistry,
-  EagerConnection,
-  RequestError,
-  TARGET_PROBE
-} from '../connection';
+import { EagerConnection, RequestError, TARGET_PROBE } from '../connection';
 import { MAX_PAGE_ROWS, PROTOCOL_VERSION } from '../protocol';
+import { ConnectionRegistry } from '../registry';
 import type { IEagerConnection } from '../tokens';
 import { example, flush, makeRow } from './fakes';
 
