@@ -61,6 +61,17 @@ export interface IValuesPage extends IValues {
 }
 
 /**
+ * How a view asks for a page of one tensor's values: `count` elements from
+ * `offset` within the slice at `prefix` (leading indices); null when the
+ * answer came too late (another step or kernel is shown by then).
+ */
+export type FetchValues = (
+  prefix: number[],
+  offset: number,
+  count: number
+) => Promise<IValuesPage | null>;
+
+/**
  * The eager_lab channel to one kernel (one per kernel connection and restart).
  */
 export interface IEagerConnection extends IDisposable {
