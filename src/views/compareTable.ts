@@ -13,13 +13,8 @@ import type { INameFit } from '../names';
 import { DistinctNames, fitName } from '../names';
 import type { IComparisonRow } from '../protocol';
 import { formatShort } from './sparkline';
-import {
-  ROW_CLASS,
-  VirtualGrid,
-  gridCell,
-  gridHeader,
-  setNameCell
-} from './grid';
+import { gridCell, gridHeader, setNameCell } from './cells';
+import { ROW_CLASS, VirtualGrid } from './grid';
 
 export const COMPARE_TABLE_CLASS = 'jp-EagerLab-compareTable';
 export const COMPARE_ROW_CLASS = 'jp-EagerLab-compareRow';

@@ -1,7 +1,8 @@
 /**
  * The "Eager tensors" side panel: step selector, filter, grouping, the
  * table and the detail of the selected tensor. Views read the model; only
- * the model talks to the kernel.
+ * the model talks to the kernel. What the step selector and the step's notes
+ * say is steps.ts.
  */
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
@@ -11,10 +12,11 @@ import { Panel, SplitPanel, Widget } from '@lumino/widgets';
 import { ComparisonModel } from '../comparison';
 import type { EagerLabModel } from '../model';
 import { TrendsModel } from '../trends';
-import type { IRecordingInfo, ISource, ITensorRow } from '../protocol';
+import type { ISource, ITensorRow } from '../protocol';
 import { ComparisonTable } from './compareTable';
 import { DetailView } from './detail';
 import { EmptyView, isEmptyReason } from './empty';
+import { renderStepNotes, renderStepOptions } from './steps';
 import { TensorTable } from './table';
 
 export const SIDEBAR_ID = 'eager-lab-sidebar';
@@ -372,50 +374,10 @@ export class EagerLabSidebar extends SidePanel {
   }
 
   private _renderSteps(): void {
-    const trans = this._t;
-    const select = this._select;
-    select.textContent = '';
-    const recordings = this._model.recordings;
-    const sel = this._model.selection;
-    if (!recordings.some(r => r.steps.length > 0)) {
-      const option = document.createElement('option');
-      option.textContent = trans.__('No recorded steps');
-      option.value = '';
-      select.appendChild(option);
-      select.disabled = true;
-      return;
+    const { recordings, selection } = this._model;
+    if (renderStepOptions(this._select, recordings, selection, this._t)) {
+      this._renderToggle();
     }
-    select.disabled = false;
-    // Newest recording first: it is the one usually wanted.
-    for (const rec of recordings.slice().reverse()) {
-      const og = document.createElement('optgroup');
-      const label = Private.recordingLabel(rec, trans);
-      og.label = label;
-      for (const step of rec.steps) {
-        const option = document.createElement('option');
-        option.value = `${rec.id}:${step.index}`;
-        // Each option names its recording: the closed select shows only the
-        // chosen option, and every recording has a step 0.
-        let text = trans.__(
-          '%1 · step %2 · %3 tensors · %4 named',
-          label,
-          step.index,
-          step.n_tensors,
-          step.n_named
-        );
-        if (step.error) {
-          text += ` · ${trans.__('error: %1', step.error.type)}`;
-        } else if (step.first_nonfinite !== null) {
-          text += ` · ${trans.__('NaN/Inf')}`;
-        }
-        option.textContent = text;
-        og.appendChild(option);
-      }
-      select.appendChild(og);
-    }
-    select.value = sel ? `${sel.recordingId}:${sel.step}` : '';
-    select.title = select.selectedOptions[0]?.textContent ?? '';
-    this._renderToggle();
   }
 
   private _renderCount(): void {
@@ -450,58 +412,13 @@ export class EagerLabSidebar extends SidePanel {
 
   /** The step's failing op and first NaN/Inf, as links to their rows. */
   private _renderNotes(): void {
-    const trans = this._t;
-    const step = this._model.step;
-    const notes = this._notes;
-    notes.textContent = '';
-    if (!step) {
-      return;
-    }
-    const rowName = (i: number) => {
-      const row = this._model.rows[i];
-      return row
-        ? (row.name ?? trans.__('<unnamed> %1', row.op))
-        : trans.__('row %1', i);
-    };
-    const link = (label: string, i: number, cls: string) => {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = `jp-EagerLab-noteLink ${cls}`;
-      button.textContent = rowName(i);
-      button.title = trans.__('Show row %1', i);
-      button.addEventListener('click', () => this._model.revealRow(i));
-      const note = document.createElement('span');
-      note.className = 'jp-EagerLab-note';
-      note.append(`${label} `, button);
-      notes.appendChild(note);
-    };
-    if (step.error) {
-      if (step.error.tensor !== null) {
-        link(
-          trans.__('%1 at', step.error.type),
-          step.error.tensor,
-          'jp-EagerLab-errorLink'
-        );
-      } else {
-        const note = document.createElement('span');
-        note.className = 'jp-EagerLab-note jp-mod-error';
-        note.textContent = step.error.type;
-        note.title = step.error.message;
-        notes.appendChild(note);
-      }
-    }
-    if (step.first_nonfinite !== null) {
-      link(
-        trans.__('first NaN/Inf:'),
-        step.first_nonfinite,
-        'jp-EagerLab-nonfiniteLink'
-      );
-    } else if (step.nonfinite_checked === false) {
-      const note = document.createElement('span');
-      note.className = 'jp-EagerLab-note jp-EagerLab-muted';
-      note.textContent = trans.__('NaN/Inf not checked yet');
-      notes.appendChild(note);
-    }
+    renderStepNotes(
+      this._notes,
+      this._model.step,
+      this._model.rows,
+      i => this._model.revealRow(i),
+      this._t
+    );
   }
 
   private _comparison: ComparisonModel;
@@ -543,19 +460,5 @@ export namespace EagerLabSidebar {
     ) => Promise<string | null>;
     onInsertCode: (code: string) => void;
     translator?: ITranslator;
-  }
-}
-
-namespace Private {
-  export function recordingLabel(
-    rec: IRecordingInfo,
-    trans: TranslationBundle
-  ): string {
-    const state = !rec.finished
-      ? ` (${trans.__('capturing')})`
-      : rec.kept
-        ? ` (${trans.__('kept')})`
-        : '';
-    return `#${rec.id} ${rec.label}${state}`;
   }
 }

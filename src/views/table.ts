@@ -9,16 +9,8 @@ import type { ISource, ITensorRow, ITrendSeries } from '../protocol';
 import type { INameFit } from '../names';
 import { fitName } from '../names';
 import type { TrendsModel } from '../trends';
-import {
-  FixedRowsListModel,
-  ROW_CLASS,
-  ROW_HEIGHT,
-  VirtualGrid,
-  gridCell,
-  gridHeader,
-  nameInset,
-  setNameCell
-} from './grid';
+import { gridCell, gridHeader, nameInset, setNameCell } from './cells';
+import { FixedRowsListModel, ROW_CLASS, ROW_HEIGHT, VirtualGrid } from './grid';
 import { createSparkline, sparklineTitle } from './sparkline';
 
 export { ROW_CLASS, ROW_HEIGHT };
