@@ -56,6 +56,11 @@ class OracleStep:
     op_types: dict = field(default_factory=dict)
     # (graph path, op name) -> input tensor names, for ops tfdbg2 does not instrument
     uninstrumented: dict = field(default_factory=dict)
+    # (graph path, op name) -> input tensor names of every op of the step's graphs, from
+    # tfdbg2's op-creation records (graph_op_digests)
+    inputs: dict = field(default_factory=dict)
+    # (graph path, op name) -> op type of every op created in the step's graphs
+    created: dict = field(default_factory=dict)
 
     def lookup(self, key):
         """Values of a graph tensor; an uninstrumented Identity's are its input's."""
@@ -123,9 +128,13 @@ def run_graph_step(model, run, root_prefix="one_step_on_data", prepare=None):
                 return False
 
             for digest in reader.graph_op_digests():
-                if digest.op_type in _UNINSTRUMENTED and in_family(digest.graph_id):
-                    path = _graph_path(reader, digest.graph_id, root_parents)[1:]
-                    key = ("/".join(path) or None, digest.op_name)
+                if not in_family(digest.graph_id):
+                    continue
+                path = _graph_path(reader, digest.graph_id, root_parents)[1:]
+                key = ("/".join(path) or None, digest.op_name)
+                result.inputs[key] = tuple(digest.input_names or ())
+                result.created[key] = digest.op_type
+                if digest.op_type in _UNINSTRUMENTED:
                     result.uninstrumented[key] = digest.input_names
                     result.op_types[(key[0], f"{digest.op_name}:0")] = digest.op_type
             for trace in reader.graph_execution_traces():
@@ -147,7 +156,30 @@ def run_graph_step(model, run, root_prefix="one_step_on_data", prepare=None):
         shutil.rmtree(dump, ignore_errors=True)
 
 
-def _close(a, b) -> bool:
+def run_function(fn, *args, root: str | None = None) -> OracleStep:
+    """A plain function traced afresh as a ``tf.function`` (autograph off, as eager_lab
+    and Keras trace) and run once on ``args`` under tfdbg2."""
+    graph_fn = tf.function(fn, autograph=False)
+    return run_graph_step(None, lambda: graph_fn(*args), root_prefix=root or fn.__name__)
+
+
+def trace_cell(source: str, namespace: dict | None = None) -> OracleStep:
+    """A notebook cell's code (plain Python, no magics) as one graph function under tfdbg2.
+
+    The cell runs in a copy of ``namespace`` (default: just ``tf``), so it binds nothing
+    outside; its ops get the names a graph gives them, in the order the code makes them.
+    """
+    code = compile(source, "<oracle cell>", "exec")
+    scratch = dict(namespace if namespace is not None else {"tf": tf})
+
+    def oracle_cell():
+        exec(code, scratch)  # noqa: S102 - the test's own cell
+
+    return run_function(oracle_cell)
+
+
+def close(a, b) -> bool:
+    """Equal values: floats within rtol 1e-4 / atol 1e-5 (in float64), the rest exactly."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         return False
@@ -157,35 +189,59 @@ def _close(a, b) -> bool:
     return bool(np.array_equal(a, b))
 
 
+# Graph tensors with no eager op of their own, whatever the model: constants (eager code
+# holds them as EagerTensors, made without running an op), placeholders (the arguments of
+# a function graph: branch and loop-body inputs, captured tensors) and the Identity ops
+# tracing adds around function boundaries (eager code runs an Identity only for an
+# explicit tf.identity, and those are named). The product leaves these out of graph_only
+# (names.TRIVIAL_OPS): every other oracle tensor must be named or reported graph-only.
+NO_EAGER_OP = frozenset({"Const", "Placeholder", "Identity"})
+
+
 @dataclass
 class Score:
-    named: int
-    wrong: list
-    twins: int
-    recalled: int
-    graph_total: int
-    graph_only: int
+    named: int                 # eager tensors with a name
+    wrong: list                # (key, why) for every wrong name
+    graph_total: int           # every tensor the oracle recorded in the step's graphs
+    named_ok: int              # oracle tensors named by an eager tensor, rightly
+    graph_only_ok: int         # oracle tensors the product lists as graph-only, by that name
+    missed: dict               # oracle tensors neither named nor listed: key -> op type
+    graph_only_wrong: list     # (key, why) for graph-only entries that are not what they say
+    inputs_checked: int        # eager ops whose recorded inputs were compared with the graph's
+    input_pairs: int           # (eager input, graph op) pairs compared
 
     @property
     def precision(self) -> float:
         return 1.0 if self.named == 0 else (self.named - len(self.wrong)) / self.named
 
     @property
-    def recall(self) -> float:
-        """Named graph tensors over graph tensors that have an eager twin."""
-        return 1.0 if self.twins == 0 else self.recalled / self.twins
+    def recalled(self) -> int:
+        return self.named_ok + self.graph_only_ok
 
     @property
-    def recall_all(self) -> float:
+    def recall(self) -> float:
+        """(named rightly + listed graph-only by their name) over every oracle tensor."""
         return 1.0 if self.graph_total == 0 else self.recalled / self.graph_total
 
 
+def graph_inputs(oracle: OracleStep, graph, op_name) -> set | None:
+    """Names of the tensors a graph op consumes (control inputs left out), or None when
+    the oracle has no op of that name."""
+    direct = oracle.inputs.get((graph, op_name))
+    if direct is None:
+        return None
+    return {n for n in direct if not n.startswith("^")}
+
+
 def score(step, oracle: OracleStep) -> Score:
-    """Compare a captured step's names and values with the graph run's."""
+    """Compare a captured step's names, values and inputs with the graph run's."""
     wrong = []
     occurrences = defaultdict(int)
     named_keys = set()
     named = 0
+    inputs_checked = input_pairs = 0
+    checked_ops = set()
+    occurrence = {}          # row -> iteration (occurrence of its name)
     for t in step.tensors:
         if t.name is None:
             continue
@@ -193,17 +249,70 @@ def score(step, oracle: OracleStep) -> Score:
         key = (t.graph, t.name)
         k = occurrences[key]
         occurrences[key] += 1
+        occurrence[t.index] = k
         named_keys.add(key)
         graph_values = oracle.lookup(key)
         if not graph_values:
             wrong.append((key, "name not in graph run"))
-        elif oracle.op_types[key] != t.op_type:
+            continue
+        if oracle.op_types[key] != t.op_type:
             wrong.append((key, f"op type {t.op_type} vs graph {oracle.op_types[key]}"))
-        elif t.value is not None and not _close(t.value, graph_values[min(k, len(graph_values) - 1)]):
+            continue
+        if t.value is not None and not close(t.value, graph_values[min(k, len(graph_values) - 1)]):
             wrong.append((key, "value differs"))
-    graph_keys = oracle.nontrivial()
-    only = {(g.graph, g.name) for g in step.graph_only}
-    twins = graph_keys - only
-    recalled = len(graph_keys & named_keys)
-    return Score(named=named, wrong=wrong, twins=len(twins), recalled=len(twins & named_keys),
-                 graph_total=len(graph_keys), graph_only=len(graph_keys & only)) if True else recalled
+            continue
+        # Equal values do not tell apart tensors of one op type that hold the same thing
+        # (two reads of one variable, zeros, shapes): the ops they feed do. Every input an
+        # eager op took from another named tensor of the same graph must be an input of
+        # the graph op of that name.
+        if t.op_index in checked_ops:
+            continue
+        checked_ops.add(t.op_index)
+        op_name = t.name.rpartition(":")[0]
+        expected = graph_inputs(oracle, t.graph, op_name)
+        if expected is None:
+            continue
+        inputs_checked += 1
+        loop_carried = any(oracle.created.get((t.graph, n.rpartition(":")[0])) == "Placeholder"
+                           for n in expected) and "while_body" in (t.graph or "")
+        for i in t.inputs:
+            source = step.tensors[i]
+            if source.name is None or source.graph != t.graph:
+                continue  # unnamed, or captured from an outer graph (a placeholder here)
+            if loop_carried and occurrence[i] == k - 1:
+                # A loop variable: the graph body reads it from a placeholder, the eager
+                # iteration from the previous iteration's output.
+                continue
+            input_pairs += 1
+            if source.name not in expected:
+                wrong.append((key, f"input {source.name} (row {i}) is not an input of graph "
+                                   f"op {op_name}: {sorted(expected)}"))
+    keys = set(oracle.op_types)
+    only = {(g.graph, g.name): g for g in step.graph_only}
+    graph_only_wrong = []
+    for key, g in only.items():
+        op_name = key[1].rpartition(":")[0]
+        created = oracle.created.get((key[0], op_name))
+        if created is None and g.op_type.startswith("Stateless"):
+            # tfdbg2's debug ops are stateful: in the oracle's graph a StatelessIf is an
+            # If, and one named after its type (gradient_tape/cond/StatelessIf) is
+            # gradient_tape/cond/If there.
+            stateful = g.op_type[len("Stateless"):]
+            created = oracle.created.get((key[0], op_name.replace(g.op_type, stateful)))
+        same_type = created is not None and \
+            created.replace("Stateless", "") == g.op_type.replace("Stateless", "")
+        if not same_type:
+            graph_only_wrong.append((key, f"listed as {g.op_type}, the graph has {created}"))
+        elif key in named_keys:
+            graph_only_wrong.append((key, "listed graph-only but an eager tensor has the name"))
+    # Recall counts a graph-only entry only when the oracle ran a tensor of that name and
+    # type (If/While outputs and untaken branches are listed but never traced by tfdbg2).
+    bad = {key for key, _ in wrong} | {key for key, _ in graph_only_wrong}
+    named_ok = {key for key in keys & named_keys if key not in bad}
+    graph_only_ok = {key for key in keys & set(only) if key not in bad and key not in named_ok
+                     and only[key].op_type == oracle.op_types[key]}
+    missed = {key: oracle.op_types[key] for key in keys - named_ok - graph_only_ok}
+    return Score(named=named, wrong=wrong, graph_total=len(keys), named_ok=len(named_ok),
+                 graph_only_ok=len(graph_only_ok), missed=missed,
+                 graph_only_wrong=graph_only_wrong, inputs_checked=inputs_checked,
+                 input_pairs=input_pairs)
