@@ -1,10 +1,13 @@
 """step.compare(): the same step as a graph, from the same state, tensor by tensor."""
+from collections import defaultdict
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import eager_lab
+import oracle
 import zoo
 
 
@@ -19,23 +22,64 @@ def _assert_same(before, after):
         np.testing.assert_array_equal(a, b)
 
 
-def test_compare_matches_and_leaves_state_untouched():
+def _assert_rows_are_the_oracles(cmp, step, truth):
+    """Rows are paired by name, so a row's eager and graph names agree by construction.
+    Check the pairing against what the test's own graph run (tfdbg2, ``truth``) recorded
+    under that name instead: same op type, shape, dtype and value (the eager tensor and
+    the product's graph value alike, occurrence by occurrence in loop bodies), and the
+    row's difference recomputed in NumPy float64."""
+    occurrences = defaultdict(int)
+    rows = [r for r in cmp.rows if r.only_in is None]
+    for r in rows:
+        key = (r.graph, r.name)
+        k = occurrences[key]
+        occurrences[key] += 1
+        values = truth.lookup(key)
+        assert values, f"{key}: the oracle's graph run has no tensor of that name"
+        want = np.asarray(values[min(k, len(values) - 1)])
+        t = r.eager
+        assert t.op_type == r.op_type == truth.op_types[key], (key, t.op_type, r.op_type)
+        if t.value is None:      # resource handles: no value to compare
+            continue
+        assert t.shape == want.shape and t.dtype == want.dtype.name, (key, t.shape, want.shape)
+        assert oracle.close(t.value, want), f"{key}#{k}: eager value is not the oracle's"
+        assert oracle.close(r.graph_value, want), f"{key}#{k}: graph value is not the oracle's"
+        a, b = t.value.astype(np.float64), r.graph_value.astype(np.float64)
+        expected = float(np.max(np.abs(a - b))) if a.size else 0.0
+        assert r.max_abs_diff == expected, (key, r.max_abs_diff, expected)
+    return rows
+
+
+@pytest.mark.parametrize("name", ["custom_arithmetic", "cond_while"])
+def test_compare_matches_and_leaves_state_untouched(name):
     keras.utils.set_random_seed(0)
-    case = zoo.arithmetic()
+    case = zoo.ZOO[name]()
     case.run()
+    start = oracle.snapshot(case.model)
     with eager_lab.capture(case.model) as rec:
         case.run()
+    step = rec.steps[0]
     before = _variables(case.model)
-    cmp = rec.steps[0].compare()
+    cmp = step.compare()
     _assert_same(before, _variables(case.model))
     assert cmp.first_divergence is None, cmp.first_divergence
-    compared = [r for r in cmp.rows if r.only_in is None]
-    assert len(compared) > 100
     # Every graph tensor of the run has a value, the graph-only ones included.
     graph_rows = [r for r in cmp.rows if r.only_in != "eager"]
     assert all(r.graph_value is not None for r in graph_rows)
     assert cmp.only_in_graph, "shape arithmetic and IdentityN exist only in the graph"
-    assert all(r.eager.name == r.name for r in compared)
+    # The oracle: the same step in graph mode under tfdbg2, from the same state.
+    after = oracle.snapshot(case.model)
+    oracle.restore(start)
+    truth = oracle.run_graph_step(case.model, case.run, root_prefix=case.root)
+    oracle.restore(after)
+    # Names, values and the ops' inputs of the whole step agree with the oracle ...
+    score = oracle.score(step, truth)
+    assert score.wrong == [], score.wrong[:5]
+    # ... and so does each compared row, whatever name it was paired by.
+    compared = _assert_rows_are_the_oracles(cmp, step, truth)
+    # Every named eager tensor is in a compared row (none left as eager-only).
+    assert {id(r.eager) for r in compared} == {id(t) for t in step.tensors if t.name}
+    assert len(compared) >= {"custom_arithmetic": 150, "cond_while": 45}[name]
 
 
 def test_dropout_with_same_seed_state_does_not_diverge():
