@@ -15,7 +15,10 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import tensorflow as tf  # noqa: E402
+
 import eager_lab  # noqa: E402
+import oracle  # noqa: E402
 from eager_lab.notebook.cell import VARIABLES_REASON  # noqa: E402
 from eager_lab.notebook.table import render  # noqa: E402
 
@@ -130,6 +133,18 @@ def html_tags(html: str) -> list[str]:
     return parser.tags
 
 
+def assert_names_are_tfdbg2s(step, truth) -> None:
+    """The magic's names are the graph's: every named tensor is the tensor of that name in
+    ``truth`` (the cell's code traced as one graph function and run under tfdbg2; see
+    oracle.trace_cell), with its op type and value, and its op consumes what the graph op
+    of that name consumes. Every tensor of the graph with an eager op is named."""
+    score = oracle.score(step, truth)
+    assert score.named > 0, "no tensor named: nothing was checked"
+    assert score.wrong == [], f"names tfdbg2 does not confirm: {score.wrong}"
+    missed = {k: t for k, t in score.missed.items() if t not in oracle.NO_EAGER_OP}
+    assert not missed, f"graph tensors the magic left unnamed: {missed}"
+
+
 # -- %%eager_debug without a model ----------------------------------------------------
 def test_seed_cell_names_the_product(ip):
     ran = run(ip, "%%eager_debug\nt = tf.constant(3)\nt * t")
@@ -137,6 +152,7 @@ def test_seed_cell_names_the_product(ip):
     step = eager_lab.last.steps[-1]
     assert [t.name for t in step.tensors] == ["mul:0"]
     assert step.tensors[0].value == 9
+    assert_names_are_tfdbg2s(step, oracle.trace_cell("t = tf.constant(3)\nt * t"))
     # The cell's result is displayed as usual, and the table follows it.
     assert "numpy=9" in ran.stdout
     (text,), (html,) = ran.texts, ran.htmls
@@ -156,6 +172,20 @@ def test_second_multiply_is_mul_1(ip):
     tensors = eager_lab.last.steps[-1].tensors
     assert [(t.name, int(t.value)) for t in tensors] == [("mul:0", 9), ("mul_1:0", 27)]
     assert "numpy=27" in ran.stdout
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1],
+                             oracle.trace_cell("t = tf.constant(3)\nu = t * t\nu * t"))
+
+
+def test_equal_values_keep_their_own_names(ip):
+    # Two multiplies at one call site with the same value: only the ops they feed (sub
+    # takes the first, mul_2 the second) tell their names apart, and tfdbg2 checks those.
+    body = "t = tf.constant(3.0)\nxs = [t * t for _ in range(2)]\nxs[0] - 2.0 * xs[1]"
+    ran = run(ip, "%%eager_debug\n" + body)
+    assert ran.result.success, ran.everything
+    step = eager_lab.last.steps[-1]
+    assert_names_are_tfdbg2s(step, oracle.trace_cell(body))
+    assert [(t.name, float(t.value)) for t in step.tensors] == [
+        ("mul:0", 9.0), ("mul_1:0", 9.0), ("mul_2:0", 18.0), ("sub:0", -9.0)]
 
 
 def test_output_of_the_cell_appears_once(ip):
@@ -165,6 +195,9 @@ def test_output_of_the_cell_appears_once(ip):
     assert ran.stdout.count("printed-once") == 1
     assert sum("displayed-once" in text for text in ran.texts) == 1
     assert [t.name for t in eager_lab.last.steps[-1].tensors] == ["add:0"]
+    quiet = {"tf": tf, "print": lambda *a: None, "display": lambda *a: None}
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1], oracle.trace_cell(
+        "print('printed-once')\ndisplay('displayed-once')\nt = tf.constant(2.0)\nt + t", quiet))
 
 
 def test_cell_creating_a_variable_is_not_traced_twice(ip):
@@ -187,6 +220,8 @@ def test_trace_does_not_touch_the_notebook_namespace(ip):
     losses = ip.user_ns["losses"]
     assert len(losses) == 1 and type(losses[0]).__name__ == "EagerTensor"
     assert eager_lab.last.steps[-1].tensors[0].name == "mul:0"
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1], oracle.trace_cell(
+        "loss = tf.constant(1.5) * 2.0\nlosses.append(loss)\nfresh = 1", {"tf": tf, "losses": []}))
 
 
 def test_python_if_on_a_tensor_names_what_comes_before(ip):
@@ -196,6 +231,9 @@ def test_python_if_on_a_tensor_names_what_comes_before(ip):
     tensors = eager_lab.last.steps[-1].tensors
     by_type = {t.op_type: t for t in tensors}
     assert by_type["Mul"].name == "mul:0"
+    # A graph cannot run the `if`: tfdbg2 checks what comes before it, its test included.
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1], oracle.trace_cell(
+        "x = tf.constant([1.0, 2.0])\ny = x * 3.0\ny[0] > 1"))
     add = by_type["AddV2"]
     assert add.name is None
     assert add.unnamed_reason.startswith("tracing the cell stopped at line 4")
@@ -233,6 +271,8 @@ def test_nan_pointer_in_header(ip):
     assert ran.result.success, ran.everything
     step = eager_lab.last.steps[-1]
     assert step.first_nonfinite().name == "Log:0"
+    assert_names_are_tfdbg2s(step, oracle.trace_cell(
+        "x = tf.constant([1.0, 0.0])\ny = tf.math.log(x)\nz = y * 0.0"))
     (text,), (html,) = ran.texts, ran.htmls
     assert "first NaN/Inf: Log:0 (row 0)" in text
     assert 'class="nonfinite"' in html
@@ -244,6 +284,7 @@ def test_row_cap(ip):
     assert ran.result.success, ran.everything
     names = [t.name for t in eager_lab.last.steps[-1].tensors]
     assert names == ["mul:0", "mul_1:0", "mul_2:0", "mul_3:0", "mul_4:0"]
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1], oracle.trace_cell(body))
     (text,) = ran.texts
     assert "mul_2:0" in text and "mul_3:0" not in text
     assert "… 2 more rows (eager_lab.last.steps[0].tensors)" in text
@@ -267,6 +308,9 @@ def test_cell_magic_with_a_tf_function(ip):
     (rec,) = eager_lab.last.steps[-1].tensors
     assert rec.name == "mul:0" and float(rec.value) == 6.0
     assert "mul:0" in ran.texts[0]
+    double = ip.user_ns["double"].python_function
+    assert_names_are_tfdbg2s(eager_lab.last.steps[-1],
+                             oracle.run_function(double, tf.constant(3.0)))
 
 
 # -- rendering --------------------------------------------------------------------------
