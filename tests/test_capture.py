@@ -1,4 +1,6 @@
 """Capture is invisible: the model is restored, training is bit-identical, errors are clear."""
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -238,11 +240,30 @@ def test_not_a_model_or_callable(bad):
         eager_lab.capture(bad)
 
 
+def _tf_keras():
+    """tf_keras, which .ci/test installs (without its dependencies): under CI a missing
+    tf_keras fails the test instead of skipping it."""
+    if os.environ.get("CI"):
+        import tf_keras
+        return tf_keras
+    return pytest.importorskip("tf_keras")
+
+
 def test_tf_keras_model_is_refused_clearly():
-    tf_keras = pytest.importorskip("tf_keras")
+    tf_keras = _tf_keras()
     m = tf_keras.Sequential([tf_keras.layers.Dense(1)])
+    assert not isinstance(m, keras.Model)
     with pytest.raises(CaptureError, match="Keras 2 / tf_keras"):
         eager_lab.capture(m)
+
+
+def test_tf_keras_installed_leaves_keras_3_in_place():
+    # tf_keras in the environment must not change what every other test imports.
+    tf_keras = _tf_keras()
+    assert os.environ.get("TF_USE_LEGACY_KERAS", "0").lower() in ("", "0", "false")
+    assert keras.__version__.startswith("3."), keras.__version__
+    assert tf.keras.Model is keras.Model
+    assert tf_keras.Model is not keras.Model
 
 
 def test_unsupported_tensorflow_version_message(monkeypatch):
