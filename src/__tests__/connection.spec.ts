@@ -349,6 +349,27 @@ describe('handshake', () => {
       jest.useRealTimers();
     }
   });
+
+  it('waits out cells run one after another (idle for a moment between them)', async () => {
+    jest.useFakeTimers();
+    try {
+      const { kernel, conn } = connect(new FakeKernel(), 1000);
+      await flush();
+      // "Run All": busy 900 ms, idle 100 ms, again and again; the timeout
+      // would land in an idle moment if only its end were looked at.
+      for (let cell = 0; cell < 6; cell++) {
+        kernel.setStatus('busy');
+        jest.advanceTimersByTime(900);
+        kernel.setStatus('idle');
+        jest.advanceTimersByTime(100);
+      }
+      expect(conn.state.kind).toBe('connecting');
+      jest.advanceTimersByTime(1000); // then idle for the whole timeout
+      expect(conn.state.kind).toBe('error');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('requests', () => {

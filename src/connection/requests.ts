@@ -33,10 +33,17 @@ export interface ITimer {
   id: number;
 }
 
+/** How often a busy-aware timer looks at the kernel's status. */
+const TIMER_SLICE_MS = 250;
+
 /**
- * A timer that fires after `ms`, counting only while the kernel is not busy:
+ * A timer that fires after `ms` of a kernel that is not busy, in one stretch:
  * a busy kernel (a training cell) handles comm messages when the cell ends,
- * and that is not a failure. It never fires once `stopped()` is true.
+ * and that is not a failure. Looking only when `ms` is up would fire in the
+ * moment of idle between two cells of "Run All" (seen on a loaded machine:
+ * the handshake given up while the demo's cells ran), so the status is looked
+ * at every slice and a busy one starts the count again. It never fires once
+ * `stopped()` is true; `window.clearTimeout(timer.id)` stops it.
  */
 export function startBusyAwareTimer(
   kernel: Kernel.IKernelConnection,
@@ -45,19 +52,22 @@ export function startBusyAwareTimer(
   fire: () => void
 ): ITimer {
   const handle: ITimer = { id: 0 };
-  const arm = (): void => {
+  const slice = Math.max(1, Math.min(ms, TIMER_SLICE_MS));
+  let quiet = 0;
+  const tick = (): void => {
     handle.id = window.setTimeout(() => {
       if (stopped()) {
         return;
       }
-      if (kernel.status === 'busy') {
-        arm();
-      } else {
+      quiet = kernel.status === 'busy' ? 0 : quiet + slice;
+      if (quiet >= ms) {
         fire();
+      } else {
+        tick();
       }
-    }, ms);
+    }, slice);
   };
-  arm();
+  tick();
   return handle;
 }
 
