@@ -12,7 +12,7 @@ it('matches package.json and eager_lab.__version__', () => {
     fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')
   );
   const init = fs.readFileSync(
-    path.join(ROOT, 'eager_lab', '__init__.py'),
+    path.join(ROOT, 'eager_lab', '_version.py'),
     'utf8'
   );
   const python = /^__version__\s*=\s*["']([^"']+)["']/m.exec(init)?.[1];
