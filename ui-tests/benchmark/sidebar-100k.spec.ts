@@ -113,9 +113,10 @@ test('sidebar with 100,000 tensors', async ({ page }) => {
   const marks = await page.evaluate(() => (window as any).__bench);
   await expect(rowByName(page, 'add:0')).toBeVisible();
 
-  // Scroll through the whole table.
+  // Scroll through the whole table (the tensor table's: the eager | graph table, hidden,
+  // has a list of its own).
   const scroller = sidebar(page).locator(
-    '.jp-EagerLab-tableBody .jp-WindowedPanel-outer'
+    '.jp-EagerLab-tensorTable .jp-EagerLab-tableBody .jp-WindowedPanel-outer'
   );
   await expect(scroller).toBeVisible();
   const scrollAll = await scroller.evaluate(
