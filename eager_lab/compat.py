@@ -64,8 +64,6 @@ IPython and comm
     but eager_lab depends on how ``run_cell`` calls it).
   * ``IPython.core.interactiveshell.InteractiveShell.run_code``'s code object: the frame
     that ``exec``\\ s each piece of a cell, where a cell's call stacks are cut.
-  * ``comm.base_comm.BaseComm._closed``: no public flag says a comm was closed behind
-    our back. Falls back to sending, which fails and forgets the comm.
 
 Self-check
   Every access above is probed once, when this module is imported (:data:`PROBES`): the
@@ -74,8 +72,7 @@ Self-check
   :class:`UntestedTensorFlowWarning`. When a probe fails, importing raises
   :class:`UnsupportedTensorFlowError` naming what moved and the TensorFlow, Keras and
   IPython versions, instead of naming tensors wrongly or fewer of them without a word.
-  Only the two fallbacks that cost speed, never correctness (``_numpy``, ``_closed``),
-  warn instead.
+  Only the fallback that costs speed, never correctness (``_numpy``), warns instead.
 """
 from __future__ import annotations
 
@@ -342,13 +339,6 @@ def _probe_ipython_run_code():
     return None
 
 
-def _probe_comm_closed():
-    from comm.base_comm import BaseComm
-    if "_closed" not in _names_in(BaseComm.__init__):
-        return "BaseComm no longer sets _closed"
-    return None
-
-
 def _probe_step():  # the function the tf.function probes wrap (never traced or called)
     return None
 
@@ -398,9 +388,6 @@ PROBES: tuple[Probe, ...] = (
           "cell numbers of %%eager_debug cells", _probe_ipython_cache),
     Probe("IPython.core.interactiveshell.InteractiveShell.run_code",
           "naming the ops of a %%eager_debug cell", _probe_ipython_run_code),
-    Probe("comm.base_comm.BaseComm._closed",
-          "noticing a comm closed behind the panel's back (falls back to a failed send)",
-          _probe_comm_closed, required=False),
 )
 
 
@@ -609,8 +596,3 @@ IPYTHON_RUN_CODE = InteractiveShell.run_code.__code__
 def ipython_cell_numbers(shell) -> dict:
     """``{cell pseudo-file name: execution count}`` of an IPython shell ({} without one)."""
     return getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
-
-
-def comm_closed(c) -> bool:
-    """Whether ``comm`` marked ``c`` closed (no public flag says so)."""
-    return bool(getattr(c, "_closed", False))

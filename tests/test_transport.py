@@ -422,3 +422,17 @@ def test_a_step_of_100k_tensors_is_served_in_pages(wire):
     print(f"100k rows: {len(rows) // 5000} pages in {elapsed:.1f} s, slowest page "
           f"{slowest:.2f} s, {messages} IOPub messages, finished push "
           f"{wire.evaluate('push_seconds'):.2f} s")
+
+
+def test_the_handshake_does_not_wait_for_tensorflow(tmp_path_factory):
+    """After ``%load_ext eager_lab`` the panel's hello is answered with TensorFlow still
+    not imported: importing it takes seconds (tens on a loaded machine), and the panel
+    gives up after 10 s of an idle kernel that does not answer."""
+    with running_kernel(tmp_path_factory) as client:
+        w = Wire(client)
+        w.execute("%load_ext eager_lab")
+        comm_id, welcome = handshake(w)
+        assert welcome["type"] == "welcome"
+        state, _ = w.request(comm_id, {"type": "request_state"})
+        assert state["type"] == "state"
+        assert w.evaluate("'tensorflow' in __import__('sys').modules") is False

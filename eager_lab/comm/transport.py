@@ -157,10 +157,10 @@ class Transport:
         self._on_msg(c, msg)
 
     def _send(self, c, data, buffers=None) -> None:
-        # `comm` marks a closed comm (no public flag): one closed behind our back, e.g. by
-        # comm_manager, is forgotten instead of sent to.
-        from .. import compat
-        if compat.comm_closed(c):
+        # A closed comm is no longer in its manager's `comms` (whichever side closed it):
+        # forgotten instead of sent to. (Public, and no TensorFlow: the handshake must not
+        # wait for `import tensorflow`.)
+        if self._manager.comms.get(c.comm_id) is not c:
             self._forget(c)
             return
         try:
