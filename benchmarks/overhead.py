@@ -1,20 +1,35 @@
-"""How much slower is a step under ``eager_lab.capture`` than a plain eager step?
+"""What a user pays for ``eager_lab.capture``: a captured step against a plain eager step.
 
-The reference conv net: input 64×32×32×3, Conv2D 32 → Conv2D 64 → global average pool →
-Dense 10, Adam, a hand-written train_step (subclassed model, GradientTape). Each round
-times one block of ``--steps`` plain ``run_eagerly=True`` steps and one
-``with eager_lab.capture(model)`` block of as many steps (naming included), interleaved in
-this process after a warm-up; the figure is the median of the per-round ratios.
+Measured as a notebook uses it, side by side in one process:
 
-    python benchmarks/overhead.py [--steps 5] [--rounds 7]
+* rounds of one block of plain ``run_eagerly=True`` steps, then one
+  ``with eager_lab.capture(model) as rec:`` block of as many steps;
+* the recording stays referenced by ``rec`` until the next block replaces it (and by
+  ``eager_lab.last`` / ``eager_lab.recordings``, as in a kernel); nothing is deleted or
+  garbage-collected by hand, anywhere;
+* the first capture block counts (it traces the graph for names and takes fresh memory);
+* naming, summaries and the memory budget's evictions are all inside the timed block.
 
-Prints a markdown table (docs/benchmarks.md keeps the latest one).
+Cases (``--case``):
+
+* ``convnet``: the reference conv net (benchmarks/convnet.py, a hand-written train_step,
+  ~110 MiB of values per step), blocks of 5 steps;
+* ``mobilenet``: ``keras.applications.MobileNetV2`` (alpha 0.35, 32×32, batch 8, the
+  default train_step, ~8,000 tensors per step), blocks of 3 steps;
+* ``fit``: one ``capture`` around a 40-step ``fit`` of the conv net (``steps="all"``): the
+  median step time of the last 10 steps over the first 10 (is the per-step cost flat as
+  steps and evictions accumulate?), beside a plain 40-step fit.
+
+    python benchmarks/overhead.py [--case convnet|mobilenet|fit|all] [--rounds 7]
+
+Prints min / median / max of the per-round ratios and a markdown table
+(docs/benchmarks.md keeps the latest one, with the machine and date).
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import os
+import platform
 import statistics
 import sys
 import time
@@ -29,9 +44,12 @@ import tensorflow as tf  # noqa: E402
 
 import eager_lab  # noqa: E402
 
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from convnet import build  # noqa: E402  (the reference conv net, shared with memory.py)
+import convnet  # noqa: E402  (the reference conv net, shared with memory.py)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def plain_block(model, x, y, steps: int) -> float:
@@ -49,89 +67,111 @@ def capture_block(model, x, y, steps: int):
     return time.perf_counter() - start, rec
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5, help="steps per timed block (default 5)")
-    parser.add_argument("--rounds", type=int, default=7,
-                        help="interleaved plain/capture rounds after warm-up (default 7)")
-    args = parser.parse_args()
+def mobilenet():
+    model = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35,
+                                           weights=None, classes=10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  run_eagerly=True)
+    return model
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 32, 32, 3)).astype("float32")
-    y = rng.integers(0, 10, size=(64,)).astype("int32")
-    keras.utils.set_random_seed(0)
-    model = build(run_eagerly=True)
 
-    print("warming up…", file=sys.stderr, flush=True)
-    plain_block(model, x, y, 2)                          # builds variables, warms kernels
-    plain_block(model, x, y, args.steps)
-    # The first capture traces the graph. The first two blocks also take fresh memory from
-    # the OS for the values they hold (page faults: glibc first maps large buffers, and
-    # after freeing them serves them from its heap, which it then keeps); later blocks
-    # reuse that memory.
-    first = []
-    for _ in range(2):
-        seconds, rec = capture_block(model, x, y, args.steps)
-        first.append(seconds)
-        del rec
-        gc.collect()
-
+def blocks(name: str, model, x, y, steps: int, rounds: int) -> dict:
+    """Interleaved plain / capture blocks; the user's ``rec`` keeps the latest recording."""
+    plain_block(model, x, y, steps)           # builds the variables (a plain user does too)
     plain, captured, ratios = [], [], []
-    for r in range(args.rounds):
-        p = plain_block(model, x, y, args.steps)
-        c, rec = capture_block(model, x, y, args.steps)
-        print(f"round {r + 1}/{args.rounds}: plain {p * 1e3:.0f} ms, capture {c * 1e3:.0f} ms "
-              f"({c / p:.2f}×)", file=sys.stderr, flush=True)
+    rec = None
+    for r in range(rounds):
+        p = plain_block(model, x, y, steps)
+        c, rec = capture_block(model, x, y, steps)   # the previous `rec` is replaced here
         plain.append(p)
         captured.append(c)
         ratios.append(c / p)
-        if r < args.rounds - 1:
-            del rec
-            gc.collect()
-
+        _say(f"{name} round {r + 1}/{rounds}: plain {p * 1e3:.0f} ms, capture {c * 1e3:.0f} ms "
+             f"({c / p:.2f}×)")
     step = rec.steps[-1]
-    tensors, named, held = len(step.tensors), sum(t.name is not None for t in step.tensors), step.nbytes_held
-    start = time.perf_counter()
-    for t in step.tensors:
-        t.summary  # noqa: B018 - what a table of the step computes
-    summarize_ms = (time.perf_counter() - start) * 1e3
-    del rec, step
-    gc.collect()
+    return {"case": name, "steps": steps, "rounds": rounds,
+            "plain_ms": statistics.median(plain) * 1e3 / steps,
+            "capture_ms": statistics.median(captured) * 1e3 / steps,
+            "ratios": ratios, "first": ratios[0],
+            "tensors": len(step.tensors),
+            "named": sum(t.name is not None for t in step.tensors)}
 
-    print("naming cost and graph steps…", file=sys.stderr, flush=True)
-    # Naming: a second model of the same kind, warmed up plainly, captured once (its graph
-    # is traced), then again (its graph is cached).
-    fresh = build(run_eagerly=True)
-    plain_block(fresh, x, y, 2)
-    plain_block(fresh, x, y, args.steps)
-    traced, rec = capture_block(fresh, x, y, args.steps)
-    del rec
-    gc.collect()
-    cached, rec = capture_block(fresh, x, y, args.steps)
-    del rec
-    gc.collect()
 
-    graph_model = build(run_eagerly=False)
-    plain_block(graph_model, x, y, 3)
-    graph = [plain_block(graph_model, x, y, args.steps) for _ in range(3)]
+class _StepTimes(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times: list[float] = []
 
-    per_step = 1e3 / args.steps
-    warm = statistics.median(captured)
-    print(f"\nsteps per block: {args.steps}, rounds: {args.rounds}, "
-          f"TensorFlow {tf.__version__}, Keras {keras.__version__}, eager_lab {eager_lab.__version__}\n")
-    print("| measure | value |")
-    print("|---|---|")
-    print(f"| plain eager step (`run_eagerly=True`), median | {statistics.median(plain) * per_step:.1f} ms |")
-    print(f"| captured step, median | {warm * per_step:.1f} ms |")
-    print(f"| **capture / plain, median of {args.rounds} rounds** | **{statistics.median(ratios):.2f}×** |")
-    print(f"| capture / plain, min – max | {min(ratios):.2f}× – {max(ratios):.2f}× |")
-    print(f"| naming (trace) cost, once per model: traced block − cached block | {(traced - cached) * 1e3:.0f} ms |")
-    print(f"| first two capture blocks of the process (trace, page faults) | "
-          f"{first[0] * 1e3:.0f} ms, {first[1] * 1e3:.0f} ms |")
-    print(f"| graph step (`run_eagerly=False`), median | {statistics.median(graph) * per_step:.1f} ms |")
-    print(f"| tensors per step (named) | {tensors} ({named}) |")
-    print(f"| values held per step | {held / 2**20:.1f} MiB |")
-    print(f"| summaries of one step's tensors, computed on first look | {summarize_ms:.0f} ms |")
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def fit_flatness(steps: int = 40) -> dict:
+    x, y = convnet.data(batch=64 * steps)
+    keras.utils.set_random_seed(0)
+    model = convnet.build(run_eagerly=True)
+    model.train_on_batch(x[:64], y[:64])     # variables built, as after a first plain step
+    plain = _StepTimes()
+    model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[plain])
+    captured = _StepTimes()
+    with eager_lab.capture(model, steps="all") as rec:
+        model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[captured])
+    first, last = captured.times[:10], captured.times[-10:]
+    return {"steps": len(captured.times),
+            "plain_ms": statistics.median(plain.times) * 1e3,
+            "first_ms": statistics.median(first) * 1e3,
+            "last_ms": statistics.median(last) * 1e3,
+            "flat": statistics.median(last) / statistics.median(first),
+            "vs_plain": statistics.median(captured.times) / statistics.median(plain.times),
+            "recorded": len(rec.steps)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=("convnet", "mobilenet", "fit", "all"),
+                        default="all")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="interleaved plain/capture rounds per case (default 7)")
+    args = parser.parse_args()
+
+    results = []
+    if args.case in ("convnet", "all"):
+        keras.utils.set_random_seed(0)
+        x, y = convnet.data()
+        results.append(blocks("convnet", convnet.build(run_eagerly=True), x, y, 5, args.rounds))
+    if args.case in ("mobilenet", "all"):
+        keras.utils.set_random_seed(0)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(8, 32, 32, 3)).astype("float32")
+        y = rng.integers(0, 10, size=(8,)).astype("int32")
+        results.append(blocks("mobilenet", mobilenet(), x, y, 3, args.rounds))
+    fit = fit_flatness() if args.case in ("fit", "all") else None
+
+    print(f"\n{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+          f"eager_lab {eager_lab.__version__}, {time.strftime('%Y-%m-%d')}\n")
+    if results:
+        print("| case | steps/block × rounds | plain step | captured step | capture / plain: "
+              "min – **median** – max | first block | tensors/step (named) |")
+        print("|---|---|---:|---:|---|---:|---|")
+        for r in results:
+            q = r["ratios"]
+            print(f"| {r['case']} | {r['steps']} × {r['rounds']} | {r['plain_ms']:.0f} ms | "
+                  f"{r['capture_ms']:.0f} ms | {min(q):.2f}× – **{statistics.median(q):.2f}×** – "
+                  f"{max(q):.2f}× | {r['first']:.2f}× | {r['tensors']} ({r['named']}) |")
+    if fit:
+        print("\n| one capture around a fit | value |")
+        print("|---|---|")
+        print(f"| steps recorded | {fit['recorded']} of {fit['steps']} |")
+        print(f"| plain fit step, median | {fit['plain_ms']:.0f} ms |")
+        print(f"| captured step, median of the first 10 / last 10 | "
+              f"{fit['first_ms']:.0f} ms / {fit['last_ms']:.0f} ms |")
+        print(f"| **last 10 / first 10** | **{fit['flat']:.2f}** |")
+        print(f"| captured / plain fit step, medians | {fit['vs_plain']:.2f}× |")
 
 
 if __name__ == "__main__":
