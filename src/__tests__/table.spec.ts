@@ -4,6 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 import { EagerLabModel } from '../model';
+import type { ITensorRow } from '../protocol';
 import {
   ROW_HEIGHT,
   TensorListModel,
@@ -78,18 +79,27 @@ describe('text helpers', () => {
   });
 });
 
+/** A model following a ready connection whose recording 3 has one step, `rows`. */
+function readyWith(rows: ITensorRow[]): {
+  model: EagerLabModel;
+  conn: FakeConnection;
+} {
+  const model = new EagerLabModel();
+  const conn = new FakeConnection();
+  conn.state = {
+    kind: 'ready',
+    kernelVersion: '0.1.0',
+    protocolVersion: '1.1.0'
+  };
+  conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
+  conn.steps.set('3:0', rows);
+  return { model, conn };
+}
+
 describe('TensorTable rows', () => {
   it('shows names and sources as text, never as markup', async () => {
     const evil = '<img src=x onerror=alert(1)>';
-    const model = new EagerLabModel();
-    const conn = new FakeConnection();
-    conn.state = {
-      kind: 'ready',
-      kernelVersion: '0.1.0',
-      protocolVersion: '1.1.0'
-    };
-    conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
-    conn.steps.set('3:0', [
+    const { model, conn } = readyWith([
       makeRow(0, {
         name: `${evil}/x:0`,
         source: { file: `/tmp/${evil}.py`, line: 3, function: 'f', cell: null }
@@ -134,16 +144,7 @@ describe('TensorTable name cells', () => {
 
   /** A table of NAMES whose name cells are `chars` characters wide. */
   async function tableOf(chars: number) {
-    const model = new EagerLabModel();
-    const conn = new FakeConnection();
-    conn.state = {
-      kind: 'ready',
-      kernelVersion: '0.1.0',
-      protocolVersion: '1.1.0'
-    };
-    conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
-    conn.steps.set(
-      '3:0',
+    const { model, conn } = readyWith(
       NAMES.map((name, i) =>
         makeRow(i, {
           name,
@@ -252,16 +253,7 @@ describe('TensorTable name cells', () => {
 
 describe('keyboard and mouse on the grid', () => {
   async function attachedTable() {
-    const model = new EagerLabModel();
-    const conn = new FakeConnection();
-    conn.state = {
-      kind: 'ready',
-      kernelVersion: '0.1.0',
-      protocolVersion: '1.1.0'
-    };
-    conn.stateReply = makeState([makeRecording(3, [makeStep(0)])]);
-    conn.steps.set(
-      '3:0',
+    const { model, conn } = readyWith(
       [0, 1, 2, 3].map(i =>
         makeRow(i, {
           name: i < 2 ? `a/t${i}:0` : `b/t${i}:0`,
