@@ -7,6 +7,10 @@ eagerly cannot be traced as a graph, so it gets a hint that says what to write i
 """
 from __future__ import annotations
 
+class EagerLabWarning(UserWarning):
+    """eager_lab noticed something that makes a recording not what you meant."""
+
+
 GRAPH_CONTROL_FLOW_HINT = (
     " (a Python `if`/`for`/`while` on a tensor works eagerly but not in a graph traced "
     "without autograph, as Keras traces train_step; use tf.cond / tf.while_loop)")

@@ -373,6 +373,22 @@ def test_steps_option_and_step_selection(model_ip):
     assert "step 0 ·" in text and "step 2 ·" in text
 
 
+def test_summaries_option_keeps_every_steps_statistics(model_ip):
+    fit = "model.fit(x, y, batch_size=2, epochs=1, verbose=0)"
+    ran = run(model_ip, f"%%eager_debug model --budget 0.001\n{fit}")
+    assert ran.result.success, ran.everything
+    lazy = eager_lab.last
+    assert lazy.summaries == "lazy" and len(lazy.steps) > 1
+    # Older steps' small values were freed before anything read them: unknown, said so.
+    unknown = [t for t in lazy.steps[0].tensors if not t.summary.known]
+    assert unknown and all("freed before" in t.why_no_value for t in unknown)
+    ran = run(model_ip, f"%%eager_debug model --budget 0.001 --summaries all\n{fit}")
+    assert ran.result.success, ran.everything
+    every = eager_lab.last
+    assert every.summaries == "all"
+    assert all(t.summary.known for s in every.steps for t in s.tensors)
+
+
 def test_failing_train_step_keeps_partial_step(model_ip):
     ip = model_ip
     model = ip.user_ns["model"]
@@ -400,6 +416,7 @@ def test_failing_train_step_keeps_partial_step(model_ip):
     ("%%eager_debug model --budget lots", "argument --budget: invalid float value"),
     ("%%eager_debug model --steps 1,x", "--steps '1,x': expected 'all'"),
     ("%%eager_debug model --bogus", "unrecognized arguments: --bogus"),
+    ("%%eager_debug model --summaries some", "argument --summaries: invalid choice"),
     ("%%eager_debug model --all --step 1", "--all and --step N exclude each other"),
     ("%%eager_debug --step 1", "need a model"),
     ("%%eager_debug model --no-trace", "--no-trace applies without a model"),

@@ -62,9 +62,11 @@ def test_dropped_values_are_freed_not_just_forgotten():
     gc.collect()
     alive = [r for r in refs if r() is not None]
     assert alive == [], f"{len(alive)} of {len(refs)} dropped values are still referenced"
-    assert all(t.value is None and t.why_no_value == VALUE_GONE["memory_budget"]
+    assert all(t.value is None and t.why_no_value.startswith(VALUE_GONE["memory_budget"])
                for t in first.tensors if t.dtype not in ("resource", "variant"))
-    assert all(t.summary is not None for t in first.tensors)
+    # Nothing looked at them before the drop, and the drop computes nothing: unknown.
+    assert all(not t.summary.known and "freed before anything summarized it" in t.summary.unknown
+               for t in first.tensors if t.dtype not in ("resource", "variant"))
     # The newest step's values are untouched by the first step's release... until the
     # budget reaches it too: it was 0, so everything went.
     assert rec.steps[1].nbytes_held == 0
@@ -127,7 +129,7 @@ def test_kept_recording_keeps_values_and_counts_against_the_budget():
     assert t.value is None and "memory budget" in t.why_no_value
     first.release()
     assert first.steps[0].nbytes_held == 0
-    assert first.steps[0].tensors[0].why_no_value == VALUE_GONE["released"]
+    assert first.steps[0].tensors[0].why_no_value.startswith(VALUE_GONE["released"])
 
 
 def test_comparison_values_count_against_the_budget():
@@ -176,3 +178,76 @@ def test_the_panel_is_told_why_a_step_cannot_be_compared():
     assert first["compare"] == "unavailable"
     assert "dropped by the memory budget" in first["compare_why"]
     assert second["compare"] == "available" and second["compare_why"] is None
+
+
+def _float_named(step):
+    return [t for t in step.tensors if t.name and t.dtype == "float32" and t.nbytes]
+
+
+def test_a_summary_read_before_the_drop_survives_it_and_the_rest_say_why_they_are_unknown():
+    x, y = _data()
+    m = _model()
+    with eager_lab.capture(m, memory_budget=None) as rec:
+        m.train_on_batch(x, y)
+        m.train_on_batch(x, y)
+    first = rec.steps[0]
+    looked, unread = _float_named(first)[:2]
+    expected = np.asarray(looked.value, np.float64)
+    before = looked.summary
+    rec._budget.limit = 0
+    rec._budget._fit()
+    assert looked.value is None and unread.value is None
+    assert looked.summary is before and looked.summary.known
+    assert looked.why_no_value.endswith("the summary is kept")
+    assert looked.summary.min == expected.min() and looked.summary.max == expected.max()
+    assert np.isclose(looked.summary.mean, expected.mean(), rtol=1e-12, atol=1e-12)
+    assert not unread.summary.known and unread.summary.mean is None
+    assert "not summarized" in unread.summary.line()
+    assert "freed before anything summarized it" in unread.why_no_value
+    # first_nonfinite cannot vouch for tensors it could not check: it says so.
+    with pytest.warns(eager_lab.EagerLabWarning, match="freed by the memory budget"):
+        assert first.first_nonfinite() is None
+    # trend(): a step whose value went unread has no point (both went: budget 0).
+    assert rec.trend(unread.name)["step"] == []
+    assert rec.trend(looked.name)["step"] == [0]
+
+
+def test_summaries_all_computes_each_summary_before_its_value_goes():
+    x, y = _data()
+    m = _model()
+    with eager_lab.capture(m, memory_budget=None, summaries="all") as rec:
+        m.train_on_batch(x, y)
+        m.train_on_batch(x, y)
+    first = rec.steps[0]
+    values = {t.index: np.asarray(t.value, np.float64) for t in _float_named(first)}
+    rec._budget.limit = 0
+    rec._budget._fit()
+    for t in _float_named(first):
+        assert t.value is None and t.summary.known, t.name
+        v = values[t.index]
+        assert t.summary.min == v.min() and t.summary.max == v.max()
+        assert np.isclose(t.summary.std, v.std(), rtol=1e-9, atol=1e-12)
+    assert first.first_nonfinite() is None
+    assert rec.trend(_float_named(first)[0].name)["step"] == [0, 1]
+    with pytest.raises(ValueError, match="summaries must be"):
+        eager_lab.capture(m, summaries="some")
+
+
+def test_a_tensor_larger_than_the_budget_keeps_its_summary_and_says_why():
+    x, y = _data()
+    m = _model()
+    with eager_lab.capture(m, memory_budget=None) as probe:
+        m.train_on_batch(x, y)
+    sizes = sorted({t.nbytes for t in probe.steps[0].tensors if t.nbytes})
+    budget = sizes[-1] - 1          # only the largest tensors do not fit
+    with eager_lab.capture(m, memory_budget=budget, keep_state=False) as rec:
+        m.train_on_batch(x, y)
+    step = rec.steps[0]
+    big = [t for t in step.tensors if t.nbytes > budget]
+    assert big
+    twin = {t.index: t for t in probe.steps[0].tensors}
+    for t in big:
+        assert t.value is None and t.summary.known
+        assert "larger than the whole memory budget" in t.why_no_value
+        assert t.summary.shape == twin[t.index].shape
+    assert rec._budget.held <= budget

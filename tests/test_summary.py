@@ -254,8 +254,9 @@ def test_to_json_fields_are_unchanged_and_serialisable():
     s = summ(np.array([2**63 - 1, -2**63, 0], "int64"))
     doc = s.to_json()
     assert list(doc) == ["dtype", "shape", "size", "min", "max", "mean", "std", "nan",
-                         "pos_inf", "neg_inf", "zeros", "histogram", "bin_edges"]
+                         "pos_inf", "neg_inf", "zeros", "histogram", "bin_edges", "unknown"]
     assert json.loads(json.dumps(doc))["max"] == 2**63 - 1
+    assert doc["unknown"] is None   # only a value freed unread has no statistics
 
 
 # -- histogram ----------------------------------------------------------------------

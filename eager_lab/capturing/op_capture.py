@@ -22,7 +22,7 @@ _GRADIENT_CODE = compat.GRADIENT_FUNCTION_CODE
 class EagerOp(NamedTuple):
     op_type: str
     outputs: tuple | None  # None for the op that raised
-    stack: tuple           # raw ((code, lasti), ...) up to the step entry
+    stack: tuple           # raw (code, lasti, code, lasti, ...) up to the step entry
     input_ids: tuple = ()  # id() of the input tensors (to find a gradient's forward op)
     forward: tuple | None = None  # gradient ops: (forward op type, input ids, output id)
 

@@ -13,10 +13,12 @@ import threading
 import warnings
 from typing import Callable, Iterable
 
+from ..errors import EagerLabWarning
 from ..record import events
+from . import gc_freeze
 from .callsite import caller_user_frame
 from .hooks import CaptureError, _FunctionHooks, _hooks_for
-from ..naming.names import eager_sites, graph_only, match
+from ..naming.names import call_sites, eager_sites, graph_only, match
 from .op_capture import EagerOp, OpCapture
 from ..record.records import GraphOnlyTensor, Replay, Step, TensorRecord
 from .state import CreatedVariables, snapshot
@@ -29,10 +31,6 @@ __all__ = ["capture", "Recording", "CaptureError", "EagerLabWarning", "DEFAULT_M
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 _active = threading.local()
-
-
-class EagerLabWarning(UserWarning):
-    """eager_lab noticed something that makes a recording not what you meant."""
 
 
 NEVER_STARTED = ("this recording was never started, so it records nothing: use it as a "
@@ -58,7 +56,8 @@ def _failing_op(err: BaseException, entry_code=_ENTRY_CODE) -> EagerOp | None:
         tb = tb.tb_next
     for i, (code, _) in enumerate(entries):
         if code is entry_code:
-            return EagerOp(found.group(1), None, tuple(reversed(entries[i + 1:])))
+            inner_first = reversed(entries[i + 1:])
+            return EagerOp(found.group(1), None, tuple(x for pair in inner_first for x in pair))
     return None
 
 
@@ -66,15 +65,20 @@ class Recording:
     """What ``capture()`` returns: the recorded steps and the options they were taken with."""
 
     def __init__(self, target, *, steps="all", memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
-                 progress: Callable[[Step], None] | None = None, keep_state: bool = True):
+                 progress: Callable[[Step], None] | None = None, keep_state: bool = True,
+                 summaries: str = "lazy"):
+        if summaries not in ("lazy", "all"):
+            raise ValueError(f"summaries must be 'lazy' (computed on first look) or 'all' "
+                             f"(each computed before its value is freed); got {summaries!r}")
         self.target = target
+        self.summaries = summaries
         self.keep_state = keep_state
         self._steps: list[Step] = []
         self._warned_unstarted = False
         self._used = False       # entered at least once (or called, for a function)
         self._calls_at_enter = self._steps_at_enter = 0
         self._select = StepSelector(steps)
-        self._budget = ValueBudget(memory_budget)
+        self._budget = ValueBudget(memory_budget, summarize_on_drop=summaries == "all")
         self._progress = progress
         self._capture = OpCapture(_ENTRY_CODE)
         self._hooks = _hooks_for(target, self)
@@ -131,6 +135,7 @@ class Recording:
                 self._capture.disable()
                 _active.recording = None
             raise
+        gc_freeze.enter()
         self._open = True
         self.finished = False
         self._calls_at_enter, self._steps_at_enter = self._calls, len(self._steps)
@@ -141,6 +146,7 @@ class Recording:
         try:
             self._hooks.restore()
         finally:
+            gc_freeze.leave()
             self._capture.disable()
             self._capture.recording = False
             self._capture.tracing = False
@@ -257,6 +263,8 @@ class Recording:
             raise
         finally:
             capture.recording = False
+            if created.variables or created.failed:
+                self._hooks.variables_created()
             _complete_state(step._replay, created)
             ops = capture.take_eager_ops()
             if failure is not None:
@@ -268,6 +276,8 @@ class Recording:
             except Exception as err:  # noqa: BLE001 - never mask the user's step or error
                 self._finish_unnamed(step, ops, fallback_source,
                                      f"eager_lab could not name this step: {type(err).__name__}: {err}")
+            del ops
+            gc_freeze.step_recorded()
 
     def _replay_for(self, graphs, args, kwargs, specs, key, owner) -> Replay | None:
         """What ``step.compare()`` needs: the inputs and the variable state before the step."""
@@ -285,10 +295,11 @@ class Recording:
 
     def _finish(self, step, ops, graphs, key, specs, owner, fallback_source) -> None:
         index, error = graphs.index_for(key, specs, owner)
-        matches = match(ops, index) if index is not None else None
-        self._store(step, ops, matches, index, error, fallback_source)
+        sites = call_sites(ops) if index is not None else None
+        matches = match(ops, index, sites) if index is not None else None
+        self._store(step, ops, matches, index, error, fallback_source, sites)
 
-    def _store(self, step, ops, matches, index, error, fallback_source) -> None:
+    def _store(self, step, ops, matches, index, error, fallback_source, sites=None) -> None:
         records = []
         # Which row produced each tensor an op consumed. Exact: every output is held
         # from its op until the step ends, so no other object can share its id meanwhile.
@@ -322,7 +333,7 @@ class Recording:
         if index is not None:
             # Computed on first use, from the call sites only: a closure over `ops` would
             # keep every eager output alive after the budget dropped its value.
-            seen = eager_sites(ops)
+            seen = eager_sites(ops, sites)
             step._graph_only = lambda: [
                 GraphOnlyTensor(f"{g.op_name}:{slot}", g.op_type, "/".join(g.path) or None, why)
                 for g, why in graph_only(index, seen) for slot in range(len(g.dtypes))
@@ -338,6 +349,8 @@ class Recording:
 
         Returns ``{"step": [...], "mean": [...], "std": [...], "max_abs": [...],
         "nan": [...], "inf": [...]}``: exploding or vanishing gradients show at a glance.
+        A step whose value of ``name`` was freed before anything summarized it has no
+        point (``capture(..., summaries="all")`` keeps one for every step).
         Raises KeyError (with the closest names) when no recorded step has ``name``.
         """
         series = self.trends([name]).get(name)
@@ -345,6 +358,7 @@ class Recording:
             if not self.steps:
                 raise KeyError(f"no step recorded, so no trend for {name!r}")
             self.steps[-1][name]  # raises KeyError naming the closest names
+            return {k: [] for k in _TREND_KEYS}   # every value freed unread: no point
         return series
 
     def trends(self, names: "Iterable[str] | None" = None) -> dict[str, dict[str, list]]:
@@ -367,6 +381,8 @@ class Recording:
                 if tensor is None:
                     continue
                 s = tensor.summary
+                if not s.known:   # freed unread: no point rather than a made-up one
+                    continue
                 series["step"].append(index)
                 series["mean"].append(s.mean)
                 series["std"].append(s.std)
@@ -406,7 +422,7 @@ def _set_last(recording: Recording) -> None:
 def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]" = "all",
             memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
             progress: Callable[[Step], None] | None = None,
-            keep_state: bool = True) -> Recording:
+            keep_state: bool = True, summaries: str = "lazy") -> Recording:
     """Record every intermediate tensor of eager training steps, named as in the graph.
 
     Args:
@@ -423,12 +439,20 @@ def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]
         its starting state with the same batch, recorded, and training stops
         (``model.stop_training``; ``rec.stopped_at`` is its index).
       memory_budget: bytes of tensor values to keep, newest steps first (default
-        512 MiB); older values are dropped to ``value=None``. Summaries are always kept.
-        ``None`` keeps everything.
+        512 MiB); older values are dropped to ``value=None``, keeping the summaries
+        computed so far. ``None`` keeps everything. A tensor larger than the whole budget
+        is summarized when its step ends and not kept.
       progress: called with each recorded :class:`Step` as it completes.
       keep_state: save the variables before each recorded step (a copy of the model's
         state, counted in ``memory_budget``) so ``step.compare()`` can replay it as a
         graph. ``False`` saves memory and time on big models.
+      summaries: ``"lazy"`` (default): a tensor's summary (min, max, μ, σ, NaN/Inf
+        counts, histogram) is computed the first time anything reads it — the panel, the
+        cell table, ``t.summary``, ``trend()`` — never while training runs; a value the
+        budget frees before that has an unknown summary. ``"all"``: every summary is
+        computed before its value is freed, so trends and NaN/Inf checks cover every
+        recorded step (costs about a third of a step of the reference conv net per step
+        whose values are freed).
 
     Returns:
       A :class:`Recording`; use it as a context manager.
@@ -438,4 +462,4 @@ def capture(target, *, steps: "str | int | Iterable[int] | Callable[[int], bool]
       RuntimeError: a capture is already active in this thread.
     """
     return Recording(target, steps=steps, memory_budget=memory_budget, progress=progress,
-                     keep_state=keep_state)
+                     keep_state=keep_state, summaries=summaries)

@@ -117,8 +117,9 @@ class CreatedVariables:
 
 
 def snapshot(variables) -> Snapshot:
+    from .. import compat
     variables = _unique(variables)
-    return Snapshot(variables, [np.array(v.numpy(), copy=True) for v in variables])
+    return Snapshot(variables, [compat.variable_copy(v) for v in variables])
 
 
 def python_attributes(owner) -> dict:

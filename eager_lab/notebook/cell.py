@@ -32,7 +32,7 @@ import tensorflow as tf
 from .. import compat
 from ..errors import describe
 from ..record import events
-from ..capturing.callsite import line_of
+from ..capturing.callsite import frames_of, line_of
 from ..capturing.op_capture import OpCapture
 from ..record.records import Step
 from ..capturing.session import DEFAULT_MEMORY_BUDGET, Recording, _ENTRY_CODE, _StepGraphs, _failing_op
@@ -199,7 +199,7 @@ def run_nested(shell, source: str):
 
 def _module_line(stack, cell_file: str) -> int | None:
     """Line of the cell's ``<module>`` frame in a raw stack (innermost first)."""
-    for code, lasti in reversed(stack):
+    for code, lasti in reversed(list(frames_of(stack))):
         if code.co_filename == cell_file and code.co_name == "<module>":
             return line_of(code, lasti)
     return None
@@ -266,7 +266,8 @@ def run_cell(shell, source: str, *, trace: bool = True,
 
 def _name_ops(shell, recording, step, ops, source, before, reason) -> None:
     """Trace the cell and name ``ops`` by it (or leave them unnamed with ``reason``)."""
-    cell_file = ops[0].stack[-1][0].co_filename if ops and ops[0].stack else None
+    # The outermost frame (flat stack: ..., code, lasti) is the cell's <module>.
+    cell_file = ops[0].stack[-2].co_filename if ops and ops[0].stack else None
     code = None
     if reason is None and cell_file is not None:
         code = _compile_like_ipython(shell, source, cell_file)

@@ -31,7 +31,7 @@ USAGE = """\
 %eager_debug model [options]      record `model`'s train steps in every following cell
 %eager_debug off                  stop recording and restore the model
 %eager_debug                      this help and what is being recorded
-Options: --steps SPEC, --budget MiB, --step N, --all, --rows N, --no-trace
+Options: --steps SPEC, --budget MiB, --summaries all, --step N, --all, --rows N, --no-trace
 (details: %eager_debug?)"""
 
 
@@ -199,7 +199,11 @@ class EagerDebugMagics(Magics):
                    "start:stop:step; the other steps run as the compiled graph")
     @argument("--budget", metavar="MiB", type=float, default=None,
               help="MiB of tensor values to keep, newest steps first (default 512); "
-                   "summaries are always kept")
+                   "summaries read before a value is freed are kept")
+    @argument("--summaries", choices=("lazy", "all"), default="lazy",
+              help="lazy (default): summaries are computed when first shown; all: each "
+                   "one before its value is freed (trends and NaN/Inf checks over every "
+                   "step, at a cost per freed step)")
     @argument("--step", metavar="N", type=int, default=None,
               help="show recorded step N (negative: from the end) instead of the last")
     @argument("--all", action="store_true", help="show every recorded step")
@@ -241,7 +245,8 @@ class EagerDebugMagics(Magics):
             self._off()
             return
         steps = parse_steps(args.steps) if args.steps is not None else "all"
-        recording = self._recording_for(args.target, steps, _budget_bytes(args.budget))
+        recording = self._recording_for(args.target, steps, _budget_bytes(args.budget),
+                                        args.summaries)
         if self.live is not None:
             self._off()
         live = _Live(self.shell, args.target, recording, args.all, _max_rows(args.rows))
@@ -276,7 +281,7 @@ class EagerDebugMagics(Magics):
         if args.compare and args.all:
             raise UsageError("eager_debug: --compare compares one step: use --step N")
         steps = parse_steps(args.steps) if args.steps is not None else "all"
-        recording = self._recording_for(args.target, steps, budget)
+        recording = self._recording_for(args.target, steps, budget, args.summaries)
         self._enter(recording.__enter__, args.target)
         try:
             result = self._run_nested(source)
@@ -374,11 +379,12 @@ class EagerDebugMagics(Magics):
                                  f"{part!r}") from None
         return obj
 
-    def _recording_for(self, expr: str, steps, budget):
+    def _recording_for(self, expr: str, steps, budget, summaries: str = "lazy"):
         from ..capturing.session import CaptureError, capture
         target = self._lookup(expr)
         try:
-            recording = capture(target, steps=steps, memory_budget=budget)
+            recording = capture(target, steps=steps, memory_budget=budget,
+                                summaries=summaries)
         except CaptureError as err:
             raise UsageError(f"eager_debug: {expr}: {err}") from None
         except ValueError as err:

@@ -49,18 +49,24 @@ class ValueBudget:
     running total and a queue of the steps that still hold something, oldest first, and
     frees from the front of the queue (the oldest step's saved state first, then its
     tensors in execution order) until the total fits. A dropped value is freed for real:
-    nothing else of eager_lab keeps a reference to it. Summaries are computed before a
-    value is dropped, so they survive.
+    nothing else of eager_lab keeps a reference to it.
+
+    Dropping runs while training runs, so by default it computes nothing: a summary
+    computed before (someone looked) stays, others become unknown. With
+    ``summarize_on_drop`` every summary is computed before its value goes (the cost of a
+    third of a conv-net step, paid at the drop). A single tensor larger than the whole
+    budget is never held: its summary is computed when its step ends, then it goes.
 
     ``reserved`` bytes are held by older recordings the user kept (``rec.keep()``): they
     count against this recording's limit.
     """
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int | None, summarize_on_drop: bool = False):
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                                   or limit < 0):
             raise ValueError(f"memory_budget must be an int >= 0 (bytes) or None; got {limit!r}")
         self.limit = limit
+        self.summarize_on_drop = summarize_on_drop
         self.reserved = 0
         self.held = 0
         self.expected = 0              # bytes the last step held when it was admitted
@@ -68,6 +74,12 @@ class ValueBudget:
 
     def admit(self, step) -> None:
         """Count ``step``'s values, then free the oldest ones beyond the limit."""
+        if self.limit is not None:
+            room = self.limit - self.reserved
+            for t in step.tensors:
+                if t.nbytes > room and t.has_value:
+                    t.summary  # noqa: B018 - its only chance: the value goes now
+                    t.drop_value("larger_than_budget")
         size = step.nbytes_held + _replay_nbytes(step)
         self.held += size
         self.expected = size
@@ -110,6 +122,8 @@ class ValueBudget:
                 position += 1
                 if t.has_value:
                     self.held -= t.nbytes
+                    if self.summarize_on_drop:
+                        t.summary  # noqa: B018 - computed while the value exists
                     t.drop_value("memory_budget")
             entry[1] = position
             if position >= len(tensors):
@@ -122,6 +136,8 @@ class ValueBudget:
             _drop_replay(step, "the state before this step was released for a newer recording")
             _drop_comparison(step)
             for t in step.tensors:
+                if self.summarize_on_drop and t.has_value:
+                    t.summary  # noqa: B018 - computed while the value exists
                 t.drop_value(why)
         self.held = 0
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import difflib
 import math
 import linecache
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from .. import compat
-from ..errors import control_flow_hint, first_line
+from ..errors import EagerLabWarning, control_flow_hint, first_line
 from ..capturing.callsite import Frame, user_frame
 from .summary import Summary, summarize
 
@@ -85,12 +86,9 @@ class TensorRecord:
         self.error: str | None = None
         self.inputs: tuple = ()          # row indices of the step's tensors this op consumed
         if tensor is not None:
-            self.shape = tuple(tensor.shape)
-            dtype = tensor.dtype
-            self.dtype = dtype.name
-            # Handles (variables, datasets) are owned elsewhere: no value of ours to count.
-            self.nbytes = 0 if self.dtype in ("resource", "variant") else \
-                math.prod(self.shape) * dtype.size
+            self.shape = shape = compat.eager_shape(tensor)
+            self.dtype, itemsize = _dtype_facts(tensor.dtype)
+            self.nbytes = math.prod(shape) * itemsize
         else:
             self.shape = self.dtype = None
             self.nbytes = 0
@@ -127,13 +125,16 @@ class TensorRecord:
         return self._tensor is not None or self._value is not None
 
     def drop_value(self, why: str = "memory_budget") -> None:
-        """Free the value (the summary is computed first, so it stays).
+        """Free the value. A summary computed before stays; none is computed here.
 
+        Dropping happens while training runs (the budget makes room for the next step):
+        summarizing there cost a third of a step. A value freed before anything looked at
+        it keeps dtype and shape, and its summary says the statistics are unknown
+        (``capture(..., summaries="all")`` computes every summary before its value goes).
         ``why`` is a key of :data:`VALUE_GONE`; :attr:`why_no_value` says it in words.
         """
         if not self.has_value:
             return
-        self.summary  # noqa: B018 - computed while the value still exists
         self._tensor = None
         self._value = None
         self._gone = why
@@ -141,8 +142,14 @@ class TensorRecord:
     @property
     def why_no_value(self) -> str | None:
         """Why :attr:`value` is None, in words; None while the value is held."""
-        if self._gone is not None:
-            return VALUE_GONE[self._gone]
+        gone = self._gone
+        if gone is not None:
+            summary = self._summary
+            if gone == "larger_than_budget":
+                return VALUE_GONE[gone]
+            if summary is not None and summary.known:
+                return f"{VALUE_GONE[gone]}; the summary is kept"
+            return f"{VALUE_GONE[gone]}; {FREED_UNREAD}"
         if self._tensor is not None or self._value is not None:
             return None
         if self.error is not None and self.shape is None:
@@ -153,16 +160,32 @@ class TensorRecord:
 
     @property
     def summary(self) -> Summary:
+        """Statistics of the value, computed on first use and kept after the value goes.
+
+        ``summary.unknown`` says why there are none when the value was freed unread.
+        """
         summary = self._summary
         if summary is None:
             value = self.value
-            summary = summarize(value, self.dtype or "?", self.shape or ())
-            # A value dropped meanwhile (by another thread) had its summary computed first:
-            # that one is right, not the empty one made from no value.
-            if value is None and self._summary is not None:
-                return self._summary
+            gone = self._gone
+            if value is None and gone is not None:
+                # Freed unread (maybe by another thread while this ran): unknown, unless
+                # a summary was computed meanwhile.
+                if self._summary is not None:
+                    return self._summary
+                shape = self.shape or ()
+                summary = Summary(dtype=self.dtype or "?", shape=shape,
+                                  size=math.prod(shape),
+                                  unknown=f"{VALUE_GONE[gone]}; {FREED_UNREAD}")
+            else:
+                summary = summarize(value, self.dtype or "?", self.shape or ())
             self._summary = summary
         return summary
+
+    @property
+    def summary_known(self) -> bool:
+        """A summary was computed already (reading :attr:`summary` costs nothing)."""
+        return self._summary is not None
 
     # -- source --------------------------------------------------------------------
     @property
@@ -188,14 +211,33 @@ class TensorRecord:
         }
 
 
+FREED_UNREAD = ("it was freed before anything summarized it (summaries are computed on "
+                "first look; capture(..., summaries=\"all\") computes each one before its "
+                "value is freed)")
+
+_DTYPE_FACTS: dict = {}
+
+
+def _dtype_facts(dtype) -> tuple[str, int]:
+    """(name, bytes per element counted): handles (variables, datasets) are owned
+    elsewhere, so they count 0 — no value of ours to hold."""
+    facts = _DTYPE_FACTS.get(dtype)
+    if facts is None:
+        name = dtype.name
+        facts = _DTYPE_FACTS[dtype] = (name, 0 if name in ("resource", "variant") else dtype.size)
+    return facts
+
+
 #: Why a value was freed, by the key ``TensorRecord.drop_value`` got.
 VALUE_GONE = {
     "memory_budget": ("dropped by the memory budget to make room for newer steps "
-                      "(capture(..., memory_budget=...) sets it); the summary is kept"),
+                      "(capture(..., memory_budget=...) sets it)"),
     "newer_recording": ("released when a newer recording needed the memory budget "
-                        "(call rec.keep() on a recording to keep its values); the summary "
-                        "is kept"),
-    "released": "released by rec.release(); the summary is kept",
+                        "(call rec.keep() on a recording to keep its values)"),
+    "released": "released by rec.release()",
+    "larger_than_budget": ("larger than the whole memory budget, so never kept (raise "
+                           "capture(..., memory_budget=...) to keep it); its summary was "
+                           "computed when the step ended"),
 }
 
 
@@ -355,11 +397,29 @@ class Step:
         return [t for t in self.tensors if t.name == name]
 
     def first_nonfinite(self) -> TensorRecord | None:
-        """The first tensor, in execution order, holding NaN or Inf."""
+        """The first tensor, in execution order, holding NaN or Inf.
+
+        Tensors whose values were freed before anything summarized them cannot be
+        checked: when such a tensor comes before the answer (or there is no answer), an
+        EagerLabWarning says how many.
+        """
+        unknown = 0
+        found = None
         for t in self.tensors:
-            if not t.summary.finite:
-                return t
-        return None
+            summary = t.summary
+            if not summary.known:
+                unknown += 1
+            elif not summary.finite:
+                found = t
+                break
+        if unknown:
+            warnings.warn(
+                f"step {self.index}: {unknown} tensor(s) before "
+                f"{'the first NaN/Inf' if found else 'the end of the step'} were freed by "
+                "the memory budget before they were summarized, so NaN/Inf in them is "
+                "unknown (capture(..., summaries=\"all\") summarizes every tensor)",
+                EagerLabWarning, stacklevel=2)
+        return found
 
     @property
     def nbytes_held(self) -> int:

@@ -81,6 +81,14 @@ class Summary:
     zeros: int = 0
     histogram: tuple = field(default=())       # counts per bin
     bin_edges: tuple = field(default=())       # HIST_BINS + 1 edges
+    #: Why the statistics are unknown (the value was freed before anything asked for
+    #: them; summaries are computed on first look, never while training runs), else None.
+    unknown: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """The statistics were computed (or the tensor has none to compute)."""
+        return self.unknown is None
 
     @property
     def inf(self) -> int:
@@ -98,7 +106,9 @@ class Summary:
         ``x∈[3000, 3000.01] μ=3000.005 σ=0.00289``, not ``x∈[3e+03, 3e+03]``. σ has 3.
         """
         parts = [f"{short_dtype(self.dtype)}[{','.join(str(d) for d in self.shape)}]"]
-        if self.size == 0:
+        if self.unknown is not None:
+            parts.append("not summarized (value freed unread)")
+        elif self.size == 0:
             parts.append("empty")
         elif self.min is not None:
             if self.zeros == self.size:
@@ -130,7 +140,7 @@ class Summary:
             "min": self.min, "max": self.max, "mean": self.mean, "std": self.std,
             "nan": self.nan, "pos_inf": self.pos_inf, "neg_inf": self.neg_inf,
             "zeros": self.zeros, "histogram": list(self.histogram),
-            "bin_edges": list(self.bin_edges),
+            "bin_edges": list(self.bin_edges), "unknown": self.unknown,
         }
 
 
