@@ -16,16 +16,18 @@ import type {
   IReplies,
   ITensor,
   ITensors,
+  ITensorsInColumns,
   Push,
   IRequestBodies,
   ValueSource
 } from './protocol';
 import {
   COMM_TARGET,
-  MAX_PAGE_ROWS,
+  MAX_COLUMN_ROWS,
   PROTOCOL_VERSION,
   REQUEST_TIMEOUT_MS,
   decodeMessage,
+  decodeTensorColumns,
   decodeValues,
   hello,
   isCompatible,
@@ -49,8 +51,8 @@ export type { RequestErrorCode } from './connection/requests';
 /** Comms reopened after the kernel evicted ours, at most (no ping-pong). */
 const MAX_REOPENS = 3;
 
-/** Rows asked for first: a small page paints sooner. */
-const FIRST_PAGE_ROWS = 1000;
+/** Rows asked for first: a small page paints sooner (a screen shows ~40). */
+const FIRST_PAGE_ROWS = 500;
 
 /**
  * One kernel's eager_lab conversation.
@@ -136,35 +138,63 @@ export class EagerConnection implements IEagerConnection {
     return this._request(body).then(r => r.msg as IReplies[K]);
   }
 
+  /**
+   * A step's rows, page after page, as columns (1.3; a 1.2 kernel answers
+   * with rows, in pages of 5000). The next page is asked for as soon as one
+   * arrives, before it is read and shown, so that the kernel makes it
+   * meanwhile.
+   */
   async fetchTensors(
     recordingId: number,
     step: number,
     onPage: (page: ITensors) => boolean
   ): Promise<void> {
-    let offset = 0;
-    let total = Infinity;
-    let limit = FIRST_PAGE_ROWS;
-    while (offset < total) {
-      const page = await this.request<'get_tensors'>({
-        type: 'get_tensors',
-        recording_id: recordingId,
-        step,
-        offset,
-        limit
-      });
-      if (
-        page.recording_id !== recordingId ||
-        page.step !== step ||
-        page.offset !== offset
-      ) {
-        throw new RequestError('bad_reply', 'tensors: page for another step');
+    let next = this._tensorsPage(recordingId, step, 0, FIRST_PAGE_ROWS);
+    for (;;) {
+      const page = await next;
+      const end = page.offset + page.rows.length;
+      const more = page.rows.length > 0 && end < page.total;
+      if (more) {
+        next = this._tensorsPage(recordingId, step, end, MAX_COLUMN_ROWS);
+        // Not awaited when the caller stops (another step): its failure is no news.
+        next.catch(() => undefined);
       }
-      total = page.total;
-      if (!onPage(page) || page.rows.length === 0) {
+      if (!onPage(page) || !more) {
         return;
       }
-      offset += page.rows.length;
-      limit = MAX_PAGE_ROWS;
+    }
+  }
+
+  /** One page of rows, read from columns when the kernel sent them. */
+  private async _tensorsPage(
+    recordingId: number,
+    step: number,
+    offset: number,
+    limit: number
+  ): Promise<ITensors> {
+    const { msg, buffers } = await this._request({
+      type: 'get_tensors',
+      recording_id: recordingId,
+      step,
+      offset,
+      limit,
+      columns: true
+    });
+    const reply = msg as IReplies['get_tensors'];
+    if (
+      reply.recording_id !== recordingId ||
+      reply.step !== step ||
+      reply.offset !== offset
+    ) {
+      throw new RequestError('bad_reply', 'tensors: page for another step');
+    }
+    if (!('columns' in reply)) {
+      return reply;
+    }
+    try {
+      return decodeTensorColumns(reply as ITensorsInColumns, buffers);
+    } catch (e) {
+      throw new RequestError('bad_reply', (e as Error).message);
     }
   }
 

@@ -6,7 +6,9 @@
  * Importers use this file; the protocol itself is in protocol/: its numbers
  * (constants.ts), payload and message types (types.ts), runtime checks of
  * what arrives (guards.ts), the version rule and handshake messages
- * (handshake.ts), and value buffers read as typed arrays (values.ts). It is a
+ * (handshake.ts), value buffers read as typed arrays (values.ts), pages of
+ * rows sent as columns read back into rows (columns.ts) and their summary
+ * lines made as Python makes them (summaryText.ts, decimal.ts). It is a
  * file beside the folder, not protocol/index.ts, so that `./protocol` never
  * resolves to a stale lib/protocol.js left by a build from before the split.
  */
@@ -15,3 +17,5 @@ export * from './protocol/types';
 export * from './protocol/guards';
 export * from './protocol/handshake';
 export * from './protocol/values';
+export * from './protocol/columns';
+export * from './protocol/summaryText';

@@ -38,7 +38,10 @@ N_FRESH = 160       # handshakes on comms of their own
 REPLY_TIMEOUT = 20  # seconds; a missing reply fails the case at once
 MAX_INT = 2**53 - 1
 MAX_ERROR_BYTES = 600     # quoting at most 64 characters of the input; a message is short
-HELLO = {"type": "hello", "protocol_version": "1.2.0", "side": "frontend", "version": "0.1.0"}
+from eager_lab.comm.protocol import PROTOCOL_VERSION  # noqa: E402
+
+HELLO = {"type": "hello", "protocol_version": PROTOCOL_VERSION, "side": "frontend",
+         "version": "0.1.0"}
 PUSHES = ("status", "recording")
 
 SETUP = """

@@ -100,11 +100,15 @@ REQUESTS = ("request_state", "get_tensors", "get_tensor", "get_values", "get_com
 
 
 ERROR_EXAMPLES = {p.stem: json.loads(p.read_text()) for p in (EXAMPLES / "errors").glob("*.json")}
+# (1.3) get_tensors and its tensors reply in columns (tests/test_protocol_columns.py).
+COLUMN_EXAMPLES = {p.stem: json.loads(p.read_text())
+                   for p in (EXAMPLES / "columns").glob("*.json") if p.stem.count(".") == 0}
 
 
 def test_the_documents_json_is_the_examples():
     """Each ```json block of protocol.md is its example file (or the real mismatch error);
-    the extra error examples of protocol-examples/errors/ are in it too."""
+    the extra error examples of protocol-examples/errors/ and the column examples of
+    protocol-examples/columns/ are in it too."""
     doc = (EXAMPLES.parent / "protocol.md").read_text()
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", doc, re.S)]
     assert {b["type"] for b in blocks} == {p.stem for p in EXAMPLES.glob("*.json")}
@@ -113,11 +117,13 @@ def test_the_documents_json_is_the_examples():
             with pytest.raises(protocol.ProtocolError) as err:
                 protocol.check_peer({**example("hello"), "protocol_version": "2.0.0"})
             assert block == err.value.to_json()
-        elif block in ERROR_EXAMPLES.values():
+        elif block in ERROR_EXAMPLES.values() or block in COLUMN_EXAMPLES.values():
             continue
         else:
             assert block == example(block["type"])
     assert all(e in blocks for e in ERROR_EXAMPLES.values())
+    assert set(COLUMN_EXAMPLES) == {"get_tensors", "tensors"}
+    assert all(e in blocks for e in COLUMN_EXAMPLES.values())
 
 
 def test_error_examples_are_the_kernels_replies(transport):

@@ -13,7 +13,10 @@ import pytest
 
 from kernel_helpers import TIMEOUT, Wire, running_kernel
 
-HELLO = {"type": "hello", "protocol_version": "1.2.0", "side": "frontend", "version": "0.1.0"}
+from eager_lab.comm.protocol import PROTOCOL_VERSION  # noqa: E402
+
+HELLO = {"type": "hello", "protocol_version": PROTOCOL_VERSION, "side": "frontend",
+         "version": "0.1.0"}
 
 SETUP = """
 import time, numpy as np, keras, eager_lab

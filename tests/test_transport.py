@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("jupyter_client")
 from kernel_helpers import Wire, running_kernel  # noqa: E402
 from test_protocol import same_shape  # noqa: E402
-from eager_lab.comm.protocol import PROTOCOL_VERSION  # noqa: E402
+from eager_lab.comm.protocol import MAX_COLUMN_ROWS, PROTOCOL_VERSION  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "protocol-examples"
 HELLO = json.loads((EXAMPLES / "hello.json").read_text())
@@ -422,6 +422,27 @@ def test_a_step_of_100k_tensors_is_served_in_pages(wire):
     print(f"100k rows: {len(rows) // 5000} pages in {elapsed:.1f} s, slowest page "
           f"{slowest:.2f} s, {messages} IOPub messages, finished push "
           f"{wire.evaluate('push_seconds'):.2f} s")
+
+
+def test_a_step_of_100k_tensors_in_two_pages_of_columns(wire):
+    """(1.3) The same step in columns: 2 messages with their buffers, through a real
+    kernel, rows equal to the dict rows'."""
+    from test_protocol_columns import decode
+    rec_id = wire.evaluate("big.id")
+    since = len(wire.log)
+    rows = []
+    while len(rows) < BIG:
+        page, bufs = wire.request(shared["panel"], {
+            "type": "get_tensors", "recording_id": rec_id, "step": 0, "offset": len(rows),
+            "limit": BIG, "columns": True}, timeout=60)
+        assert page["total"] == BIG and page["offset"] == len(rows) and len(bufs) == 3
+        rows += decode(page["columns"], bufs)
+    assert len(rows) == BIG
+    assert [r["name"] for r in rows[::9999]] == [f"unstack:{i}" for i in range(0, BIG, 9999)]
+    assert rows[7]["summary"] == "x∈[7, 7] μ=7" and rows[7]["shape"] == []
+    replies = [m for m in wire.log[since:] if m["msg_type"] == "comm_msg"
+               and m["content"]["data"].get("type") == "tensors"]
+    assert len(replies) == BIG // MAX_COLUMN_ROWS == 2
 
 
 def test_the_handshake_does_not_wait_for_tensorflow(tmp_path_factory):

@@ -17,15 +17,21 @@ import reprlib
 import time
 from dataclasses import dataclass
 
+from ..record.batch_summary import summarize_many
 from ..record.summary import summary_text   # the cell table's column too: one rule
 
-PROTOCOL_VERSION = "1.2.0"
+PROTOCOL_VERSION = "1.3.0"
 TARGET = "eager_lab"
 CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
 #: Rows per ``tensors`` message; a larger ``limit`` is clamped (IOPub rate limits).
 MAX_ROWS = 5000
+#: (1.3) Rows per ``tensors`` message in columns (``get_tensors.columns``): a row is a
+#: few bytes of buffers and strings sent once per page, so 50,000 make ~5 MB.
+MAX_COLUMN_ROWS = 50_000
 #: Elements per ``values`` message; a larger ``count`` is clamped.
 MAX_VALUES = 1_048_576
+#: Tensors summarized at once while a step digest checks for NaN/Inf (~10 ms of them).
+NONFINITE_BATCH = 1024
 #: Length kept of a step's exception text in a digest, and of an ``error`` reply's message
 #: (TF messages can be pages long).
 MAX_ERROR_TEXT = 2000
@@ -161,12 +167,14 @@ class Request:
     prefix: tuple = ()
     count: int = MAX_VALUES
     source: str = "eager"       # get_values: "eager" (a tensor row) or "graph" (a comparison row)
+    columns: bool = False       # (1.3) get_tensors: rows as columns (with buffers)
 
 
 # type -> (required int fields, optional int fields with their clamp)
 _FIELDS = {
     "request_state": ((), {}),
-    "get_tensors": (("recording_id", "step"), {"offset": None, "limit": MAX_ROWS}),
+    # get_tensors' limit is clamped once `columns` is known (see parse_request).
+    "get_tensors": (("recording_id", "step"), {"offset": None, "limit": None}),
     "get_tensor": (("recording_id", "step", "index"), {}),
     "get_values": (("recording_id", "step", "index"), {"offset": None, "count": MAX_VALUES}),
     # 1.1: eager vs graph (runs the step as a graph on first request) and trends.
@@ -223,6 +231,14 @@ def parse_request(data) -> Request:
                                 f"{MAX_PREFIX} integers from 0 to {MAX_INT}, got "
                                 f"{preview(prefix)}", rid)
         fields["prefix"] = tuple(prefix)
+    if kind == "get_tensors":
+        columns = data.get("columns", False)
+        if not isinstance(columns, bool):
+            raise ProtocolError("bad_request", f"get_tensors.columns must be true or false, "
+                                f"got {preview(columns)}", rid)
+        most = MAX_COLUMN_ROWS if columns else MAX_ROWS
+        fields["columns"] = columns
+        fields["limit"] = min(fields.get("limit", most), most)
     if kind == "get_values" and "source" in data:
         if data["source"] not in ("eager", "graph"):
             raise ProtocolError("bad_request", f"get_values.source must be \"eager\" or "
@@ -290,16 +306,24 @@ def nonfinite(step, deadline: float | None = None) -> dict:
     """``first_nonfinite`` (row index or None) and whether that is known (``nonfinite_checked``).
 
     Summaries already computed are read for free. Missing ones are computed only until
-    ``deadline`` (``time.monotonic()``; None: never, as in pushes while capturing): one
-    summary of a tiny tensor costs ~70 us, so a long capture of a small model has seconds
-    of them. Scanning stops at the first NaN/Inf, which is authoritative even if later
-    summaries are unknown; otherwise an unknown summary leaves the step unchecked.
+    ``deadline`` (``time.monotonic()``; None: never, as in pushes while capturing), a
+    batch of ``NONFINITE_BATCH`` tensors at a time (``batch_summary``: ~10 us a tiny
+    tensor, where one ``summarize`` costs ~70 us). Scanning stops at the first NaN/Inf,
+    which is authoritative even if later summaries are unknown; otherwise an unknown
+    summary (not computed, or a value freed before anything summarized it) leaves the
+    step unchecked.
     """
-    for t in step.tensors:
-        if not _summary_known(t) and (deadline is None or time.monotonic() >= deadline):
-            return {"first_nonfinite": None, "nonfinite_checked": False}
-        if not t.summary.finite:
-            return {"first_nonfinite": t.index, "nonfinite_checked": True}
+    tensors = step.tensors
+    for start in range(0, len(tensors), NONFINITE_BATCH):
+        batch = tensors[start:start + NONFINITE_BATCH]
+        if (deadline is not None and time.monotonic() < deadline
+                and not all(map(_summary_known, batch))):
+            summarize_many(batch)
+        for t in batch:
+            if not _summary_known(t) or not getattr(t.summary, "known", True):
+                return {"first_nonfinite": None, "nonfinite_checked": False}
+            if not t.summary.finite:
+                return {"first_nonfinite": t.index, "nonfinite_checked": True}
     return {"first_nonfinite": None, "nonfinite_checked": True}
 
 
@@ -364,6 +388,14 @@ def state(request_id: str, status_msg: dict, digests: list[dict]) -> dict:
 def tensors(req: Request, total: int, rows: list[dict]) -> dict:
     return {"type": "tensors", "request_id": req.request_id, "recording_id": req.recording_id,
             "step": req.step, "offset": min(req.offset, total), "total": total, "rows": rows}
+
+
+def tensors_columns(req: Request, total: int, columns: dict) -> dict:
+    """(1.3) The ``tensors`` reply in columns (``columns.tensor_columns``; its buffers go
+    with it)."""
+    return {"type": "tensors", "request_id": req.request_id, "recording_id": req.recording_id,
+            "step": req.step, "offset": min(req.offset, total), "total": total,
+            "columns": columns}
 
 
 def fetch_code(recording, position: int, rec, step, *, latest: bool) -> str:

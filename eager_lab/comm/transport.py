@@ -32,6 +32,7 @@ import weakref
 from collections import OrderedDict
 
 from . import buffers, protocol
+from .columns import tensor_columns
 
 from ..record import events
 from .protocol import ProtocolError
@@ -307,9 +308,12 @@ class Transport:
         digests = [self._recording_digest(r, deadline) for r in reversed(kept)][::-1]
         return protocol.state(request.request_id, protocol.status(current), digests)
 
-    def _on_get_tensors(self, request) -> dict:
+    def _on_get_tensors(self, request):
         _, _, step = self._find(request)
         chunk = step.tensors[request.offset:request.offset + request.limit]
+        if request.columns:
+            columns, bufs = tensor_columns(chunk)
+            return protocol.tensors_columns(request, len(step.tensors), columns), bufs
         return protocol.tensors(request, len(step.tensors), [protocol.row(t) for t in chunk])
 
     def _on_get_tensor(self, request) -> dict:

@@ -4,10 +4,11 @@
  */
 import { Signal } from '@lumino/signaling';
 import { EagerConnection, RequestError, TARGET_PROBE } from '../connection';
-import { MAX_PAGE_ROWS, PROTOCOL_VERSION } from '../protocol';
+import { MAX_COLUMN_ROWS, MAX_PAGE_ROWS, PROTOCOL_VERSION } from '../protocol';
+import type { ITensors } from '../protocol';
 import { ConnectionRegistry } from '../registry';
 import type { IEagerConnection } from '../tokens';
-import { example, flush, makeRow } from './fakes';
+import { columnBuffers, example, flush, makeRow, plainRow } from './fakes';
 
 class FakeComm {
   constructor(
@@ -463,9 +464,9 @@ describe('requests', () => {
     expect(Array.from(page.data as Float32Array)).toEqual([1, 2.5, NaN]);
   });
 
-  it('fetches a small first page, then full pages, in order', async () => {
+  it('asks for columns; reads the rows a 1.2 kernel sends, in its pages', async () => {
     const { conn, comm } = await ready();
-    const total = 1000 + MAX_PAGE_ROWS + 10;
+    const total = 500 + MAX_PAGE_ROWS + 10;
     const offsets: number[] = [];
     const done = conn.fetchTensors(3, 0, p => {
       offsets.push(p.offset);
@@ -475,8 +476,10 @@ describe('requests', () => {
       await flush();
       const req = comm.lastSent();
       expect(req.type).toBe('get_tensors');
+      // A 1.2 kernel ignores `columns` and clamps the limit to 5000.
+      const limit = Math.min(req.limit, MAX_PAGE_ROWS);
       const rows = Array.from(
-        { length: Math.min(req.limit, total - req.offset) },
+        { length: Math.min(limit, total - req.offset) },
         (_, i) => makeRow(req.offset + i)
       );
       comm.reply({
@@ -490,12 +493,70 @@ describe('requests', () => {
       });
     }
     await done;
-    expect(offsets).toEqual([0, 1000, 1000 + MAX_PAGE_ROWS]);
-    expect(comm.sent.map(s => s.limit)).toEqual([
-      1000,
-      MAX_PAGE_ROWS,
-      MAX_PAGE_ROWS
+    expect(offsets).toEqual([0, 500, 500 + MAX_PAGE_ROWS]);
+    expect(comm.sent.map(s => [s.offset, s.limit, s.columns])).toEqual([
+      [0, 500, true],
+      [500, MAX_COLUMN_ROWS, true],
+      [500 + MAX_PAGE_ROWS, MAX_COLUMN_ROWS, true]
     ]);
+  });
+
+  it('asks for the next page before showing the one that came', async () => {
+    const { conn, comm } = await ready();
+    let sentWhenShown = -1;
+    const done = conn.fetchTensors(3, 0, () => {
+      sentWhenShown = comm.sent.length;
+      return false; // another step was chosen meanwhile: stop
+    });
+    await flush();
+    const req = comm.lastSent();
+    comm.reply({
+      type: 'tensors',
+      request_id: req.request_id,
+      recording_id: 3,
+      step: 0,
+      offset: 0,
+      total: 10_000,
+      rows: [makeRow(0)]
+    });
+    await done;
+    expect(sentWhenShown).toBe(2);
+    expect(comm.lastSent().offset).toBe(1);
+  });
+
+  it('reads a page of columns and its buffers into rows', async () => {
+    const { conn, comm } = await ready();
+    const pages: ITensors[] = [];
+    const done = conn.fetchTensors(3, 0, p => {
+      pages.push(p);
+      return true;
+    });
+    await flush();
+    const req = comm.lastSent();
+    const reply = {
+      ...example('columns/tensors'),
+      request_id: req.request_id,
+      total: 2
+    };
+    comm.reply(reply, columnBuffers());
+    await done;
+    expect(pages.map(p => p.rows.map(plainRow))).toEqual([
+      example('columns/tensors.rows')
+    ]);
+  });
+
+  it('refuses a page of columns whose buffers do not fit', async () => {
+    const { conn, comm } = await ready();
+    const done = conn.fetchTensors(3, 0, () => true);
+    await flush();
+    const req = comm.lastSent();
+    const reply = {
+      ...example('columns/tensors'),
+      request_id: req.request_id,
+      total: 2
+    };
+    comm.reply(reply, columnBuffers().slice(0, 2));
+    await expect(done).rejects.toMatchObject({ code: 'bad_reply' });
   });
 });
 

@@ -46,6 +46,24 @@ export async function flush(): Promise<void> {
   }
 }
 
+/**
+ * The buffers of docs/protocol-examples/columns/tensors.json, from
+ * tensors.buffers.json, as JupyterLab hands them over: a DataView each.
+ */
+export function columnBuffers(): DataView[] {
+  const b = example('columns/tensors.buffers');
+  return [
+    new DataView(new Int32Array(b.int32).buffer),
+    new DataView(new Float64Array(b.float64).buffer),
+    new DataView(new Float64Array(b.dims).buffer)
+  ];
+}
+
+/** A row as plain data, its summary line read (made from numbers when first read). */
+export function plainRow(row: ITensorRow): ITensorRow {
+  return { ...row, summary: row.summary };
+}
+
 /** A row like the example's, with overrides. */
 export function makeRow(i: number, over: Partial<ITensorRow> = {}): ITensorRow {
   const base = (example('tensors').rows as ITensorRow[])[0];

@@ -7,6 +7,7 @@ import * as path from 'path';
 import {
   PROTOCOL_VERSION,
   decodeMessage,
+  decodeTensorColumns,
   decodeValues,
   hello,
   isCompatible,
@@ -32,7 +33,12 @@ import {
   versionMismatch,
   welcome
 } from '../protocol';
-import type { IValues, MessageType } from '../protocol';
+import type {
+  ITensorRow,
+  ITensorsInColumns,
+  IValues,
+  MessageType
+} from '../protocol';
 
 const EXAMPLES_DIR = path.resolve(__dirname, '../../docs/protocol-examples');
 
@@ -477,5 +483,100 @@ describe('decodeValues', () => {
     expect(() =>
       decodeValues({ ...base, count: 4 }, new ArrayBuffer(8))
     ).toThrow(/8 bytes/);
+  });
+});
+
+describe('1.3: pages in columns (docs/protocol-examples/columns)', () => {
+  const columnsExample = (name: string): Json =>
+    JSON.parse(
+      fs.readFileSync(
+        path.join(EXAMPLES_DIR, 'columns', `${name}.json`),
+        'utf8'
+      )
+    );
+  const buffers = (): DataView[] => {
+    const b = columnsExample('tensors.buffers') as any;
+    return [
+      new DataView(new Int32Array(b.int32).buffer),
+      new DataView(new Float64Array(b.float64).buffer),
+      new DataView(new Float64Array(b.dims).buffer)
+    ];
+  };
+  const plain = (rows: ITensorRow[]) =>
+    rows.map(r => ({ ...r, summary: r.summary }));
+
+  it('accepts the request and the reply, as what they are', () => {
+    expect(isGetTensors(columnsExample('get_tensors'))).toBe(true);
+    expect(decodeMessage(columnsExample('tensors'))?.type).toBe('tensors');
+    expect(isTensors(columnsExample('tensors'))).toBe(true);
+    for (const [type, guard] of Object.entries(GUARDS)) {
+      if (type !== 'tensors') {
+        expect({ type, ok: guard(columnsExample('tensors')) }).toEqual({
+          type,
+          ok: false
+        });
+      }
+    }
+  });
+
+  it('decodes to the rows of tensors.rows.json, the first the 1.2 example', () => {
+    const page = decodeTensorColumns(
+      columnsExample('tensors') as unknown as ITensorsInColumns,
+      buffers()
+    );
+    const rows = columnsExample('tensors.rows') as unknown as ITensorRow[];
+    expect(plain(page.rows)).toEqual(rows);
+    expect(rows[0]).toEqual((EXAMPLES.get('tensors')!.rows as Json[])[0]);
+    expect(page.offset).toBe(0);
+    expect(page.total).toBe(214);
+  });
+
+  it('rejects columns of the wrong length, and rows and columns together', () => {
+    const msg = clone(columnsExample('tensors')) as any;
+    msg.columns.name.push('extra:0');
+    expect(decodeMessage(msg)).toBeNull();
+    const both = clone(columnsExample('tensors')) as any;
+    both.rows = [];
+    expect(decodeMessage(both)).toBeNull();
+    const over = clone(columnsExample('tensors')) as any;
+    over.total = 1;
+    expect(decodeMessage(over)).toBeNull();
+    const flag = clone(columnsExample('get_tensors')) as any;
+    flag.columns = 'yes';
+    expect(decodeMessage(flag)).toBeNull();
+  });
+
+  it('refuses buffers of the wrong size and indices outside their tables', () => {
+    const msg = columnsExample('tensors') as unknown as ITensorsInColumns;
+    expect(() => decodeTensorColumns(msg, buffers().slice(0, 2))).toThrow(
+      /missing/
+    );
+    const short = buffers();
+    short[1] = new DataView(new Float64Array(3).buffer);
+    expect(() => decodeTensorColumns(msg, short)).toThrow(/bytes/);
+    const b = columnsExample('tensors.buffers') as any;
+    const bad = b.int32.slice();
+    bad[0] = 99; // op: no such string
+    const wrong = buffers();
+    wrong[0] = new DataView(new Int32Array(bad).buffer);
+    expect(() => decodeTensorColumns(msg, wrong)).toThrow(/op/);
+    const noColumn = clone(msg) as any;
+    noColumn.columns.int32 = noColumn.columns.int32.map((c: string) =>
+      c === 'flags' ? 'other' : c
+    );
+    expect(() => decodeTensorColumns(noColumn, buffers())).toThrow(/flags/);
+  });
+
+  it('reads unaligned buffers (a copy) the same', () => {
+    const aligned = buffers();
+    const shifted = aligned.map(v => {
+      const bytes = new Uint8Array(v.byteLength + 1);
+      bytes.set(new Uint8Array(v.buffer), 1);
+      return new DataView(bytes.buffer, 1, v.byteLength);
+    });
+    const msg = columnsExample('tensors') as unknown as ITensorsInColumns;
+    expect(plain(decodeTensorColumns(msg, shifted).rows)).toEqual(
+      plain(decodeTensorColumns(msg, aligned).rows)
+    );
   });
 });

@@ -1,9 +1,25 @@
 /**
  * Runtime checks of what arrives on the comm: one guard per message type and
- * payload, and `decodeMessage`, which picks the guard by `type`. A message
+ * payload (the checks of plain values are checks.ts), and `decodeMessage`,
+ * which picks the guard by `type`. A message
  * that fails its guard is dropped, never half-used. The examples in
  * docs/protocol-examples are checked against these in protocol.spec.ts.
  */
+import type { Obj } from './checks';
+import {
+  arrayOf,
+  isBool,
+  isInt,
+  isNat,
+  isNum,
+  isObj,
+  isSource,
+  isStr,
+  orNull
+} from './checks';
+import { isTensorColumns } from './columns';
+
+export { isSource };
 import { MAX_VALUES } from './constants';
 import { parseVersion } from './handshake';
 import type {
@@ -19,7 +35,6 @@ import type {
   IRecording,
   IRecordingInfo,
   IRequestState,
-  ISource,
   IState,
   IStats,
   IStatus,
@@ -28,6 +43,7 @@ import type {
   ITensor,
   ITensorRow,
   ITensors,
+  ITensorsInColumns,
   ITrendSeries,
   ITrends,
   IValues,
@@ -40,42 +56,6 @@ import type {
 } from './types';
 import { VALUE_DTYPES } from './types';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isStr(v: unknown): v is string {
-  return typeof v === 'string';
-}
-
-function isNum(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-function isInt(v: unknown): v is number {
-  return Number.isInteger(v);
-}
-
-function isNat(v: unknown): v is number {
-  return Number.isInteger(v) && (v as number) >= 0;
-}
-
-function isBool(v: unknown): v is boolean {
-  return typeof v === 'boolean';
-}
-
-function orNull<T>(
-  guard: (v: unknown) => v is T
-): (v: unknown) => v is T | null {
-  return (v: unknown): v is T | null => v === null || guard(v);
-}
-
-function arrayOf<T>(guard: (v: unknown) => v is T): (v: unknown) => v is T[] {
-  return (v: unknown): v is T[] => Array.isArray(v) && v.every(guard);
-}
-
 const isNatArray = arrayOf(isNat);
 
 function isVersion(v: unknown): v is string {
@@ -84,18 +64,6 @@ function isVersion(v: unknown): v is string {
 
 function isSide(v: unknown): v is 'frontend' | 'kernel' {
   return v === 'frontend' || v === 'kernel';
-}
-
-export function isSource(v: unknown): v is ISource {
-  return (
-    isObj(v) &&
-    isStr(v.file) &&
-    isNat(v.line) &&
-    isStr(v.function) &&
-    // `cell` may be left out for a file.
-    (v.cell === undefined || v.cell === null || isInt(v.cell)) &&
-    (v.cell_id === undefined || orNull(isStr)(v.cell_id))
-  );
 }
 
 export function isTensorRow(v: unknown): v is ITensorRow {
@@ -239,21 +207,31 @@ export function isGetTensors(v: unknown): v is IGetTensors {
     hasRequestId(v) &&
     isStepLocator(v) &&
     isNat(v.offset) &&
-    isNat(v.limit)
+    isNat(v.limit) &&
+    (v.columns === undefined || isBool(v.columns))
   );
 }
 
-export function isTensors(v: unknown): v is ITensors {
-  return (
-    isObj(v) &&
-    v.type === 'tensors' &&
-    hasRequestId(v) &&
-    isStepLocator(v) &&
-    isNat(v.offset) &&
-    isNat(v.total) &&
-    arrayOf(isTensorRow)(v.rows) &&
-    (v.offset as number) + (v.rows as unknown[]).length <= (v.total as number)
-  );
+/** A page of rows (`rows`, 1.2) or of columns (`columns`, 1.3). */
+export function isTensors(v: unknown): v is ITensors | ITensorsInColumns {
+  if (
+    !isObj(v) ||
+    v.type !== 'tensors' ||
+    !hasRequestId(v) ||
+    !isStepLocator(v) ||
+    !isNat(v.offset) ||
+    !isNat(v.total)
+  ) {
+    return false;
+  }
+  const count = Array.isArray(v.rows)
+    ? arrayOf(isTensorRow)(v.rows) && v.columns === undefined
+      ? v.rows.length
+      : -1
+    : isTensorColumns(v.columns)
+      ? v.columns.count
+      : -1;
+  return count >= 0 && v.offset + count <= v.total;
 }
 
 export function isGetTensor(v: unknown): v is IGetTensor {

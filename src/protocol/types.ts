@@ -174,8 +174,11 @@ export interface IGetTensors {
   step: number;
   offset: number;
   limit: number;
+  /** (1.3) Rows as columns; a 1.2 kernel ignores it and sends `rows`. */
+  columns?: boolean;
 }
 
+/** A page of rows: as a 1.2 kernel sends it, and as the panel keeps it. */
 export interface ITensors {
   type: 'tensors';
   request_id: string;
@@ -184,6 +187,32 @@ export interface ITensors {
   offset: number;
   total: number;
   rows: ITensorRow[];
+}
+
+/**
+ * (1.3) A page's rows as columns (docs/protocol.md, "In columns"): strings
+ * and sources once, names per row, the rest in the message's buffers, whose
+ * columns `int32` and `float64` name in order.
+ */
+export interface ITensorColumns {
+  count: number;
+  strings: string[];
+  sources: ISource[];
+  name: Array<string | null>;
+  op_name: Array<string | null>;
+  int32: string[];
+  float64: string[];
+}
+
+/** (1.3) The `tensors` reply to `get_tensors` with `columns: true`. */
+export interface ITensorsInColumns {
+  type: 'tensors';
+  request_id: string;
+  recording_id: number;
+  step: number;
+  offset: number;
+  total: number;
+  columns: ITensorColumns;
 }
 
 export interface IGetTensor {
@@ -325,6 +354,7 @@ export type Message =
   | IState
   | IGetTensors
   | ITensors
+  | ITensorsInColumns
   | IGetTensor
   | ITensor
   | IGetValues
@@ -343,7 +373,7 @@ export type Push = IStatus | IRecording;
 /** Requests and the reply type each expects. */
 export interface IReplies {
   request_state: IState;
-  get_tensors: ITensors;
+  get_tensors: ITensors | ITensorsInColumns;
   get_tensor: ITensor;
   get_values: IValues;
   get_comparison: IComparison;
