@@ -46,13 +46,19 @@ def _weak_values(step):
             if t._tensor is not None and t.dtype not in ("resource", "variant")]
 
 
-def test_dropped_values_are_freed_not_just_forgotten():
-    """Nothing of eager_lab (graph_only closures, caches, the recording) keeps them alive."""
+def _two_steps(**options):
+    """A recording of two steps of the small model, every value kept (budget None)."""
     x, y = _data()
     m = _model()
-    with eager_lab.capture(m, memory_budget=None) as rec:
+    with eager_lab.capture(m, memory_budget=None, **options) as rec:
         m.train_on_batch(x, y)
         m.train_on_batch(x, y)
+    return rec
+
+
+def test_dropped_values_are_freed_not_just_forgotten():
+    """Nothing of eager_lab (graph_only closures, caches, the recording) keeps them alive."""
+    rec = _two_steps()
     first = rec.steps[0]
     refs = _weak_values(first)
     assert len(refs) > 20
@@ -185,11 +191,7 @@ def _float_named(step):
 
 
 def test_a_summary_read_before_the_drop_survives_it_and_the_rest_say_why_they_are_unknown():
-    x, y = _data()
-    m = _model()
-    with eager_lab.capture(m, memory_budget=None) as rec:
-        m.train_on_batch(x, y)
-        m.train_on_batch(x, y)
+    rec = _two_steps()
     first = rec.steps[0]
     looked, unread = _float_named(first)[:2]
     expected = np.asarray(looked.value, np.float64)
@@ -213,11 +215,7 @@ def test_a_summary_read_before_the_drop_survives_it_and_the_rest_say_why_they_ar
 
 
 def test_summaries_all_computes_each_summary_before_its_value_goes():
-    x, y = _data()
-    m = _model()
-    with eager_lab.capture(m, memory_budget=None, summaries="all") as rec:
-        m.train_on_batch(x, y)
-        m.train_on_batch(x, y)
+    rec = _two_steps(summaries="all")
     first = rec.steps[0]
     values = {t.index: np.asarray(t.value, np.float64) for t in _float_named(first)}
     rec._budget.limit = 0
@@ -230,7 +228,7 @@ def test_summaries_all_computes_each_summary_before_its_value_goes():
     assert first.first_nonfinite() is None
     assert rec.trend(_float_named(first)[0].name)["step"] == [0, 1]
     with pytest.raises(ValueError, match="summaries must be"):
-        eager_lab.capture(m, summaries="some")
+        eager_lab.capture(rec.target, summaries="some")
 
 
 def test_a_tensor_larger_than_the_budget_keeps_its_summary_and_says_why():

@@ -135,9 +135,11 @@ class TensorRecord:
         """
         if not self.has_value:
             return
+        # Why first: a reader in another thread (the panel's) that finds no value then
+        # finds the reason, never a value-less record with no reason.
+        self._gone = why
         self._tensor = None
         self._value = None
-        self._gone = why
 
     @property
     def why_no_value(self) -> str | None:
