@@ -43,11 +43,23 @@ describe('Python rounding', () => {
     expect(toFixedPy(2.675, 2)).toBe('2.67');
     expect(toFixedPy(-1.5, 0)).toBe('-2');
     expect(toFixedPy(1e-7, 3)).toBe('0.000');
+    expect(toFixedPy(0.5, 0)).toBe('0');
+    expect(toFixedPy(1.5, 0)).toBe('2');
+    expect(toFixedPy(1234.5, 0)).toBe('1234');
   });
 
   it('writes mantissa and exponent as Python does', () => {
     expect(toExponentialPy(125, 1)).toEqual({ mantissa: '1.2', exponent: 2 });
     expect(toExponentialPy(135, 1)).toEqual({ mantissa: '1.4', exponent: 2 });
+    expect(toExponentialPy(1250, 1)).toEqual({ mantissa: '1.2', exponent: 3 });
+    expect(toExponentialPy(0.0625, 2)).toEqual({
+      mantissa: '6.25',
+      exponent: -2
+    });
+    expect(toExponentialPy(0.0625, 1)).toEqual({
+      mantissa: '6.2',
+      exponent: -2
+    });
     expect(toExponentialPy(9.96, 1)).toEqual({ mantissa: '1.0', exponent: 1 });
     expect(toExponentialPy(-5e-324, 2)).toEqual({
       mantissa: '-4.94',

@@ -2,12 +2,28 @@
  * Numbers printed as Python prints them: `f"{x:.{d}f}"` and `f"{x:.{p}e}"`,
  * correctly rounded from the exact binary value, ties to even.
  *
- * JavaScript's toFixed and toExponential round ties away from zero (2.5 →
- * "3", Python "2"; 0.125 to two places: "0.13", Python "0.12"), so they
- * cannot be used. Every double is m·2^e exactly, that is D·10^-s with D a
- * BigInt (m·5^-e when e < 0): rounding that in decimal is exact. Only the
- * rows on screen are formatted, so BigInt's cost does not matter.
+ * JavaScript's toFixed and toExponential round the exact value correctly
+ * too, except exact ties, which they round away from zero (2.5 → "3", Python
+ * "2"; 0.125 to two places: "0.13", Python "0.12"). A tie half a unit of
+ * 10^j away needs x·2^(1 - j) to be an odd integer (x = odd·2^(j-1)·5^j), an
+ * exact test in floating point: only those values are rounded here, from
+ * the exact value (every double is m·2^e, that is D·10^-s with D a BigInt,
+ * m·5^-e when e < 0).
  */
+
+/**
+ * x may lie halfway between multiples of 10^j: x·2^(1 - j) is an odd integer,
+ * and for j > 0 a multiple of 5^j (as far as a float division tells: a false
+ * yes only costs the exact path).
+ */
+function mayTie(x: number, j: number): boolean {
+  const y = x * 2 ** (1 - j);
+  return (
+    Number.isInteger(y) &&
+    y % 2 !== 0 &&
+    (j <= 0 || Number.isInteger(y / 5 ** j))
+  );
+}
 
 const BITS = new DataView(new ArrayBuffer(8));
 
@@ -49,6 +65,9 @@ function roundDown(n: bigint, drop: number): bigint {
 
 /** Python's `f"{x:.{decimals}f}"` for a finite x. */
 export function toFixedPy(x: number, decimals: number): string {
+  if (!mayTie(x, -decimals)) {
+    return x.toFixed(decimals); // no tie possible: correctly rounded already
+  }
   const sign = x < 0 || Object.is(x, -0) ? '-' : '';
   if (x === 0) {
     return sign + (decimals > 0 ? '0.' + '0'.repeat(decimals) : '0');
@@ -65,12 +84,21 @@ export function toFixedPy(x: number, decimals: number): string {
 /**
  * `f"{x:.{places}e}"` of a finite, non-zero x (or of a safe integer, as
  * `Decimal(x)` formats it: both round the exact value half to even), as
- * mantissa and decimal exponent: `1.500e-05` is `{ mantissa: '-1.500'... }`.
+ * mantissa and decimal exponent: -1.5e-05 with 3 places is
+ * `{ mantissa: '-1.500', exponent: -5 }`.
  */
 export function toExponentialPy(
   x: number,
   places: number
 ): { mantissa: string; exponent: number } {
+  const fast = x.toExponential(places);
+  const cut = fast.indexOf('e');
+  const e = Number(fast.slice(cut + 1));
+  // The last digit kept is at 10^(e - places), or one place lower when
+  // rounding carried into a new digit (9.99… to 1.0e+1).
+  if (!mayTie(x, e - places) && !mayTie(x, e - places - 1)) {
+    return { mantissa: fast.slice(0, cut), exponent: e };
+  }
   const { digits, scale } = exact(x);
   const length = digits.toString().length;
   let exponent = length - 1 - scale;
