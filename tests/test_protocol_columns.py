@@ -236,3 +236,27 @@ def test_100k_rows_in_two_pages(transport):
     # Per row, the JSON part holds its name and op name, nothing else; the rest is buffers.
     names = len(json.dumps(reply["columns"]["name"])) + len(json.dumps(reply["columns"]["op_name"]))
     assert len(json.dumps(reply)) < names + 2000
+
+
+def test_a_page_of_large_tensors_is_cut_to_what_it_can_afford(transport, monkeypatch):
+    """Large tensors cost one summarize each: a page holds what fits its time budget (at
+    least one row), says how many, and the next request goes on from there."""
+    from eager_lab.comm import columns
+    tensors = [tf.fill((300, 300), float(i)) for i in range(12)]
+    rec = eager_lab.capture(lambda: None)
+    rec.steps.append(Step(0, tensors=[TensorRecord(i, i, "Fill", 0, t, None, None)
+                                      for i, t in enumerate(tensors)]))
+    rec.finished = True
+    events.register(rec)
+    one = columns._ALONE_SECONDS + 300 * 300 * 4 * columns._BYTE_SECONDS
+    monkeypatch.setattr(columns, "PAGE_SECONDS", 4.5 * one)
+    counts, got = [], []
+    while len(got) < len(tensors):
+        reply, rows = same_rows(transport, rec, offset=len(got), limit=100)
+        counts.append(len(rows))
+        got += rows
+    assert counts == [4, 4, 4]
+    assert [r["summary"] for r in got[:2]] == ["all_zeros", "x∈[1, 1] μ=1 σ=0"]
+    monkeypatch.setattr(columns, "PAGE_SECONDS", 0.0)
+    reply, rows = same_rows(transport, rec, offset=5, limit=100)
+    assert len(rows) == 1 and reply["offset"] == 5      # always at least one row

@@ -26,7 +26,7 @@ from operator import attrgetter
 import numpy as np
 
 from ..record.batch_summary import batch_stats
-from ..record.summary import summary_text
+from ..record.summary import HIST_SAMPLE, summary_text
 
 INT32 = ("op", "scope", "graph", "reason", "dtype", "error", "why_no_value", "source",
          "summary", "rank", "flags")
@@ -42,6 +42,32 @@ _ATTRS = attrgetter("name", "unnamed_reason", "op_type", "op_name", "graph", "sh
 _NUMBERS = attrgetter("size", "min", "max", "mean", "std", "nan", "pos_inf", "neg_inf",
                       "zeros")
 _MISS = object()
+
+#: Seconds of summaries one page may cost, as estimated by :func:`affordable`: a page of
+#: 50,000 large tensors would take minutes, and the panel gives up on a reply after 10 s.
+PAGE_SECONDS = 2.0
+# Estimated costs: a row whose summary is known or batched; a tensor summarize does alone
+# (its fixed cost, then per byte of value read).
+_ROW_SECONDS = 5e-6
+_ALONE_SECONDS = 60e-6
+_BYTE_SECONDS = 0.5e-9
+_SMALL_BYTES = HIST_SAMPLE * 8
+
+
+def affordable(records, seconds: float | None = None) -> int:
+    """How many of ``records``, from the first (at least one), a page can hold within
+    ``seconds`` of estimated work: tensors larger than the batch summarizes cost one
+    ``summarize`` each, in proportion to their bytes. The reply says how many it holds,
+    and the panel asks for the rest."""
+    seconds = PAGE_SECONDS if seconds is None else seconds
+    spent = 0.0
+    for k, rec in enumerate(records):
+        spent += _ROW_SECONDS
+        if rec.nbytes > _SMALL_BYTES and getattr(rec, "_summary", None) is None:
+            spent += _ALONE_SECONDS + rec.nbytes * _BYTE_SECONDS
+        if spent > seconds and k > 0:
+            return k
+    return len(records)
 
 
 def tensor_columns(records) -> tuple[dict, list]:

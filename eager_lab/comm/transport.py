@@ -32,7 +32,7 @@ import weakref
 from collections import OrderedDict
 
 from . import buffers, protocol
-from .columns import tensor_columns
+from . import columns as _columns
 
 from ..record import events
 from .protocol import ProtocolError
@@ -312,7 +312,7 @@ class Transport:
         _, _, step = self._find(request)
         chunk = step.tensors[request.offset:request.offset + request.limit]
         if request.columns:
-            columns, bufs = tensor_columns(chunk)
+            columns, bufs = _columns.tensor_columns(chunk[:_columns.affordable(chunk)])
             return protocol.tensors_columns(request, len(step.tensors), columns), bufs
         return protocol.tensors(request, len(step.tensors), [protocol.row(t) for t in chunk])
 
