@@ -355,3 +355,12 @@ def test_64_bit_integer_lines():
 ])
 def test_num(x, digits, text):
     assert _num(x, digits) == text
+
+
+def test_a_huge_constant_has_one_bin_not_an_error():
+    for x in (1e20, -3e300, 2.0**60):
+        s = summarize(np.full(5, x), "float64", (5,))
+        assert s.min == s.max == x and s.std == 0.0
+        assert s.histogram == (5,) and s.bin_edges == (x, x)
+    s = summarize(np.full(3, 1e20, np.float32), "float32", (3,))
+    assert s.histogram == (3,)

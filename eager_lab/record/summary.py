@@ -391,6 +391,8 @@ def _histogram(sample: np.ndarray, lo: float, hi: float):
     """
     if hi == lo:
         lo, hi = lo - 0.5, hi + 0.5
+    if not hi > lo:   # a constant beyond 2**53: x ± 0.5 rounds back to x
+        return [sample.size], [lo, hi]
     width = (hi - lo) / HIST_BINS
     edges = [lo + k * width for k in range(HIST_BINS)] + [hi]
     scale = HIST_BINS / (hi - lo)
