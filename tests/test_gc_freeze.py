@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import eager_lab
+from eager_lab.capturing import gc_freeze
 
 
 class _Cycle:
@@ -89,5 +90,26 @@ def test_a_disabled_collector_is_left_alone(xy):
             m.train_on_batch(*xy)
             assert gc.get_freeze_count() == 0
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_paused_collector_comes_back_after_the_last_pause_and_captures_still_freeze(xy):
+    """The panel's page builder pauses collection (gc_freeze.collection_paused) in a comm
+    thread while a capture may open in the main thread."""
+    m = _model()
+    with gc_freeze.collection_paused():
+        assert not gc.isenabled()
+        with gc_freeze.collection_paused():       # nested (or another thread's)
+            with eager_lab.capture(m):
+                m.train_on_batch(*xy)
+                assert gc.get_freeze_count() > 0  # on for the user: a capture freezes
+        assert not gc.isenabled()                 # the outer pause still runs
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with gc_freeze.collection_paused():
+            pass
+        assert not gc.isenabled()                 # off before: stays off
     finally:
         gc.enable()

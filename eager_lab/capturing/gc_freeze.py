@@ -14,6 +14,7 @@ process that froze objects itself (a server pre-forking workers) is left as it w
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 
@@ -26,11 +27,40 @@ _thresholds = None  # the collector's thresholds before the first capture opened
 FULL_EVERY = 1000
 
 
+_pauses = 0        # collection_paused() blocks running now, in any thread
+_paused_from = False  # the collector was on when the first of them began
+
+
+@contextlib.contextmanager
+def collection_paused():
+    """No automatic collection inside (the panel's page builder makes 100,000s of short-
+    lived tuples, which set off full collections). Nested and concurrent pauses share one
+    count, so the collector comes back on only after the last, and only if it was on;
+    a capture opened meanwhile still sees it as on and freezes as usual."""
+    global _pauses, _paused_from
+    with _lock:
+        if _pauses == 0:
+            _paused_from = gc.isenabled()
+        _pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _paused_from:
+                gc.enable()
+
+
+def _collector_on() -> bool:
+    return gc.isenabled() or (_pauses > 0 and _paused_from)
+
+
 def enter() -> None:
     global _open, _froze, _thresholds
     with _lock:
         _open += 1
-        if _open == 1 and gc.isenabled() and gc.get_freeze_count() == 0:
+        if _open == 1 and _collector_on() and gc.get_freeze_count() == 0:
             gc.freeze()
             _froze = True
             _thresholds = gc.get_threshold()

@@ -19,12 +19,11 @@ row's shape one after the other.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 from operator import attrgetter
 
 import numpy as np
 
+from ..capturing import gc_freeze
 from ..record.batch_summary import batch_stats
 from ..record.summary import HIST_SAMPLE, summary_text
 
@@ -71,24 +70,14 @@ def affordable(records, seconds: float | None = None) -> int:
 
 
 def tensor_columns(records) -> tuple[dict, list]:
-    """``(columns, buffers)`` of ``records`` (a page of one step's tensors, in order)."""
-    with _no_collection():
-        return _tensor_columns(records)
+    """``(columns, buffers)`` of ``records`` (a page of one step's tensors, in order).
 
-
-@contextlib.contextmanager
-def _no_collection():
-    """The cyclic garbage collector paused while a page is built: its 100,000s of new
+    The cyclic garbage collector is paused while a page is built: its 100,000s of new
     tuples and lists set off full collections, which walk every object of the kernel
-    (TensorFlow's millions): 0.5 s of a 0.6 s page, measured. Refcounting still frees."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    (TensorFlow's millions): 0.5 s of a 0.6 s page, measured. Refcounting still frees.
+    """
+    with gc_freeze.collection_paused():
+        return _tensor_columns(records)
 
 
 def _tensor_columns(records) -> tuple[dict, list]:

@@ -184,11 +184,6 @@ class TensorRecord:
             self._summary = summary
         return summary
 
-    @property
-    def summary_known(self) -> bool:
-        """A summary was computed already (reading :attr:`summary` costs nothing)."""
-        return self._summary is not None
-
     # -- source --------------------------------------------------------------------
     @property
     def source(self) -> Source | None:
