@@ -40,6 +40,22 @@ TensorFlow
     graph's ``name``, ``outer_graph_id``): reads back the graph run of ``compare()``. The
     writer is public (``tf.debugging.experimental.enable_dump_debug_info``), the reader
     is not (TensorBoard's Debugger V2 uses the same class).
+  * A traced ``ConcreteFunction`` run with more outputs: ``atomic_function.
+    from_func_graph`` makes a function of the same ``FuncGraph`` whose outputs are every
+    tensor of the step, called with the flat inputs ``function_type.unpack_inputs(
+    function_type_utils.canonicalize_function_inputs(...))`` and ``captured_inputs``.
+    ``compare()`` reads the graph's tensors from the graph eager_lab already traced for
+    names, in memory; ``tf.function`` returns only what the Python function returns.
+    Falls back to tracing the step again under tfdbg2 (slower).
+  * ``context.context()._optimizer_experimental_options`` (and the cached
+    ``_thread_local_data.function_call_options``): put Grappler's options back exactly
+    after ``compare()`` switched passes off one at a time; the public
+    ``tf.config.optimizer.set_experimental_options`` can add keys, never remove them.
+  * ``tensorflow.python.eager.execute.execute``: runs one op by type with a graph node's
+    attributes on given inputs, eagerly (is a graph op's own computation the eager one?).
+    ``tf.raw_ops`` needs per-op keyword names and infers the type attributes.
+  * ``tensorflow.python.util._pywrap_util_port.IsMklEnabled``: whether oneDNN rewrites
+    graphs in this build (named as a cause of eager/graph differences).
   * ``EagerTensor._numpy()``: a view of a tensor's buffer; the public ``numpy()`` copies
     (110 MiB per step of the reference conv net). Falls back to ``numpy()``.
   * ``EagerTensor._shape_tuple()``: an output's shape as ints, per recorded op (the public
@@ -58,6 +74,10 @@ Keras
     Keras has no public accessor.
   * ``keras.Variable._value``: the tf.Variable behind a Keras variable (a step may use
     either; they share storage). The public ``value`` can be an autocast copy.
+  * ``Layer._flatten_layers(include_self=False, recursive=False)``: a layer's direct
+    sub-layers (the Keras layer that made a tensor, ``block_14_depthwise_BN
+    (BatchNormalization)``). ``Model.layers`` is public but only for models; a custom
+    layer's sub-layers have no public list. Without it only the model's own layers match.
   * The module names of Keras 2 classes (``tf_keras``, ``keras.engine``,
     ``tensorflow.python.keras``), to refuse its models with a clear message.
 
@@ -82,6 +102,7 @@ Self-check
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import inspect
 import os
@@ -311,6 +332,42 @@ def _probe_shape_tuple():
     return None if shape == (2, 3) else f"_shape_tuple() gave {shape!r} for shape (2, 3)"
 
 
+def _probe_fetch_function():
+    from tensorflow.python.eager.polymorphic_function import (atomic_function,
+                                                               function_type_utils)
+    missing = [name for module, name in (
+        (atomic_function, "from_func_graph"),
+        (function_type_utils, "canonicalize_function_inputs"))
+        if not hasattr(module, name)]
+    if missing:
+        return "missing: " + ", ".join(missing)
+    concrete = tf.function(lambda x: x * 2.0).get_concrete_function(tf.TensorSpec((), tf.float32))
+    if not hasattr(concrete, "captured_inputs") or not hasattr(concrete.function_type,
+                                                                  "unpack_inputs"):
+        return "ConcreteFunction has no captured_inputs or function_type.unpack_inputs"
+    return None
+
+
+def _probe_optimizer_options():
+    from tensorflow.python.eager import context
+    ctx = context.context()
+    if not isinstance(getattr(ctx, "_optimizer_experimental_options", None), dict):
+        return "context has no _optimizer_experimental_options dict"
+    if not hasattr(ctx._thread_local_data, "function_call_options"):
+        return "context._thread_local_data has no function_call_options"
+    return None
+
+
+def _probe_execute():
+    from tensorflow.python.eager import execute
+    if "attrs" not in _args(execute.execute):
+        return "execute.execute takes no attrs"
+    from tensorflow.python.eager import context
+    out = execute.execute("AddV2", 1, [tf.constant(1.0), tf.constant(2.0)], ("T", 1),
+                          context.context())
+    return None if float(out[0]) == 3.0 else f"AddV2(1, 2) gave {out!r}"
+
+
 def _probe_keras_run_state():
     import keras
     problems = [f"Model.{public} no longer reads {private}"
@@ -402,6 +459,15 @@ PROBES: tuple[Probe, ...] = (
     Probe("tensorflow.python.framework.ops.EagerTensor._shape_tuple",
           "recording outputs' shapes fast (falls back to TensorShape: slower)",
           _probe_shape_tuple, required=False),
+    Probe("tensorflow.python.eager.polymorphic_function.atomic_function.from_func_graph",
+          "Step.compare() reading the traced graph in memory (falls back to tfdbg2: slower)",
+          _probe_fetch_function, required=False),
+    Probe("tensorflow.python.eager.context.context()._optimizer_experimental_options",
+          "Step.compare() naming the Grappler pass behind a difference",
+          _probe_optimizer_options, required=False),
+    Probe("tensorflow.python.eager.execute.execute",
+          "Step.compare() telling a graph op's own difference from its inputs'",
+          _probe_execute, required=False),
     Probe("keras.Model._run_eagerly/_jit_compile",
           "capturing a Keras model (and restoring it exactly)", _probe_keras_run_state),
     Probe("keras.src.backend.common.global_state.get_global_attribute"
@@ -431,6 +497,14 @@ def self_check(probes=None) -> list[tuple[Probe, str]]:
     return failed
 
 
+#: What the optional probes found moved (their features fall back or switch off).
+_MISSING: set = set()
+
+
+def _available(what: str) -> bool:
+    return not any(what in missing for missing in _MISSING)
+
+
 def _check() -> None:
     """Refuse an older TensorFlow; try a newer one with a warning; probe every private API."""
     low, high = SUPPORTED_TF
@@ -443,6 +517,7 @@ def _check() -> None:
             "version (pip install 'tensorflow-cpu==2.21.0').")
     untested = version > high
     failed = self_check()
+    _MISSING.update(p.what for p, _ in failed)
     required = [(p, why) for p, why in failed if p.required]
     if required:
         lines = "\n".join(f"  - {p.what}: {why}; needed for {p.needed_for}"
@@ -613,6 +688,17 @@ def keras_variable_storage(variable):
     return getattr(variable, "_value", None)
 
 
+def keras_sublayers(layer) -> list:
+    """A Keras layer's (or model's) direct sub-layers; [] for anything else."""
+    flatten = getattr(layer, "_flatten_layers", None)
+    if flatten is not None:
+        try:
+            return list(flatten(include_self=False, recursive=False))
+        except TypeError:
+            pass
+    return list(getattr(layer, "layers", None) or [])
+
+
 def eager_shape(tensor) -> tuple:
     """An eager tensor's shape as a tuple of ints, without building a TensorShape.
 
@@ -638,6 +724,74 @@ def variable_copy(variable):
     if read is not None:
         return np.array(read(), copy=True)
     return np.array(variable.numpy(), copy=True)
+
+
+def fetch_function(concrete, tensors):
+    """``call(args, kwargs) -> [EagerTensor]``: run ``concrete``'s graph, return ``tensors``.
+
+    ``tensors`` are symbolic tensors of ``concrete.graph`` (its top level). The new
+    function is registered once, under its own name; the traced graph is left as it was.
+    """
+    from tensorflow.python.eager.polymorphic_function import (atomic_function,
+                                                               function_type_utils)
+    graph = concrete.graph
+    outputs, structured, name = list(graph.outputs), graph.structured_outputs, graph.name
+    graph.outputs = list(tensors)
+    graph.structured_outputs = list(tensors)
+    graph.name = f"{name}_eager_lab_fetch_{id(tensors)}"
+    try:
+        fetching = atomic_function.from_func_graph(graph.name, graph, {}, None)
+    finally:
+        graph.outputs, graph.structured_outputs, graph.name = outputs, structured, name
+    function_type, captured = concrete.function_type, list(concrete.captured_inputs)
+
+    def call(args, kwargs):
+        bound = function_type_utils.canonicalize_function_inputs(args, kwargs, function_type)
+        return fetching.call_flat(*function_type.unpack_inputs(bound), *captured)
+    return call
+
+
+def can_fetch() -> bool:
+    return _available("atomic_function.from_func_graph")
+
+
+def can_toggle_grappler() -> bool:
+    return _available("_optimizer_experimental_options")
+
+
+def can_execute() -> bool:
+    return _available("eager.execute.execute")
+
+
+@contextlib.contextmanager
+def grappler_options(options: dict):
+    """Grappler's options updated with ``options`` inside, exactly as before afterwards."""
+    from tensorflow.python.eager import context
+    ctx = context.context()
+    saved = dict(ctx._optimizer_experimental_options)
+    ctx.set_optimizer_experimental_options(options)
+    try:
+        yield
+    finally:
+        ctx._optimizer_experimental_options = saved
+        ctx._thread_local_data.function_call_options = None
+
+
+def execute_op(op_type: str, inputs: list, attrs: tuple, num_outputs: int) -> list:
+    """Run one op eagerly with ``attrs`` (name, value, ...) as TFE_Py_Execute takes them."""
+    from tensorflow.python.eager import context, execute
+    tensors = [v if isinstance(v, tf.Tensor) else tf.constant(np.asarray(v)) for v in inputs]
+    return execute.execute(op_type, num_outputs, tensors, attrs, context.context())
+
+
+def onednn_enabled() -> bool:
+    """Whether this TensorFlow rewrites graphs for oneDNN (and TF_ENABLE_ONEDNN_OPTS allows)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+        built = bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return False
+    return built and os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").lower() not in ("0", "false")
 
 
 # -- IPython and comm ------------------------------------------------------------------

@@ -7,6 +7,7 @@ they were, and nothing of eager_lab stays registered with TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 import threading
@@ -285,7 +286,8 @@ class Recording:
             return None
         try:
             variables = self._hooks.state_variables(graphs, key, specs)
-            return Replay(graphs.python_function, specs, args, kwargs, snapshot(variables), owner)
+            return Replay(graphs.python_function, specs, args, kwargs, snapshot(variables), owner,
+                          traced=functools.partial(graphs.concrete.get, key))
         except Exception as err:  # noqa: BLE001 - comparing is optional; recording is not
             return Replay(graphs.python_function, specs, args, kwargs, None, owner,
                           f"the state before the step could not be saved: {err}")

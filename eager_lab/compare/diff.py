@@ -33,6 +33,14 @@ class CompareRow:
     diverges: bool = False
     why: str | None = None       # why values could not be compared
     in_graph: bool = True        # False: an eager tensor the graph run did not execute
+    # Why a diverging row differs (``causes.CAUSES``): "python-value", "stateful",
+    # "control-flow", "graph-optimization:<pass>", "xla" or "propagated"; None otherwise.
+    cause: str | None = None
+    cause_text: str | None = None   # one line: what happened, where, and the fix
+    noise: bool = False             # the difference is explained by optimisation alone
+    origin: int | None = None       # propagated: index (in rows) of the row it came from
+    inputs: tuple = ()              # graph input tensor names (graph order), for causes
+    layer: str | None = None        # "block_14_depthwise_BN (BatchNormalization)"
 
     @property
     def eager_value(self):
@@ -49,7 +57,7 @@ class CompareRow:
     def __repr__(self) -> str:
         where = f" [{self.only_in} only]" if self.only_in else ""
         diff = f" max|Δ|={self.max_abs_diff:.3g}" if self.max_abs_diff is not None else ""
-        mark = " DIVERGES" if self.diverges else ""
+        mark = f" DIVERGES ({self.cause or '?'})" if self.diverges else ""
         return f"CompareRow({self.name or '<unnamed>'} {self.op_type}{diff}{where}{mark})"
 
 
@@ -59,6 +67,9 @@ class Comparison:
 
     rows: list[CompareRow] = field(default_factory=list)
     tolerances: dict = field(default_factory=dict)
+    mode: str = "graph"             # "graph" (tf.function) or "xla" (jit_compile=True)
+    xla_layer: object = None        # mode "xla": causes.XlaLayer, the first layer XLA changes
+    seconds: float | None = None    # how long compare() took
 
     @property
     def nbytes(self) -> int:
@@ -76,7 +87,28 @@ class Comparison:
 
     @property
     def first_divergence(self) -> CompareRow | None:
+        """The first *real* divergence (graph order): not optimisation noise, not propagated."""
+        return next((r for r in self.rows if r.diverges and not r.noise
+                     and r.cause != "propagated"), None)
+
+    @property
+    def first_difference(self) -> CompareRow | None:
+        """The first row beyond tolerance, whatever its cause."""
         return next((r for r in self.rows if r.diverges), None)
+
+    @property
+    def cause_counts(self) -> dict:
+        """Diverging rows per cause (``propagated`` included), most frequent first."""
+        counts: dict = {}
+        for r in self.rows:
+            if r.diverges:
+                counts[r.cause or "unknown"] = counts.get(r.cause or "unknown", 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+    @property
+    def noise_count(self) -> int:
+        """Diverging rows explained by optimisation alone (hidden by the noise toggle)."""
+        return sum(1 for r in self.rows if r.diverges and r.noise)
 
     @property
     def only_in_graph(self) -> list[CompareRow]:
@@ -88,9 +120,10 @@ class Comparison:
 
     def __repr__(self) -> str:
         first = self.first_divergence
-        return (f"Comparison({len(self.rows)} rows, {len(self.only_in_graph)} graph-only, "
-                f"{len(self.only_in_eager)} eager-only, first divergence: "
-                f"{first.name if first else None})")
+        return (f"Comparison({self.mode}: {len(self.rows)} rows, {len(self.only_in_graph)} "
+                f"graph-only, {len(self.only_in_eager)} eager-only, first divergence: "
+                f"{first.name if first else None}"
+                f"{f' ({first.cause})' if first is not None else ''}, {self.noise_count} noise)")
 
 
 def diff(eager: np.ndarray, graph: np.ndarray, dtype: str, tolerances: dict):

@@ -1,10 +1,16 @@
-"""Run one step in graph mode and read every graph tensor by its real name (tfdbg2).
+"""Run one step in graph mode and read every graph tensor by its real name.
 
-TensorFlow's debugger (``enable_dump_debug_info`` with ``FULL_TENSOR``) instruments the
-graphs built while it is on and writes each executed tensor, by op name and output slot.
-The step function is traced afresh while it is on (a new ``tf.function`` of the same
-Python function: same code, same input signature, so the same names as eager_lab's naming
-trace), run once, and the dump is read back with ``DebugDataReader``.
+In memory when it can: the graph eager_lab traced for names (the graph Keras runs for
+this signature) is run once as a function whose outputs are all its top-level tensors
+(:func:`eager_lab.compat.fetch_function`): no second trace, nothing written to disk.
+Graph order is the order the step built its ops, a topological order of the graph.
+
+Otherwise (the step has cond branches or loop bodies, whose tensors a function cannot
+return, or the private API moved) through TensorFlow's debugger: ``enable_dump_debug_info``
+with ``FULL_TENSOR`` instruments the graphs built while it is on and writes each executed
+tensor by op name and output slot. The step function is traced afresh while it is on
+(same code, same input signature, so the same names), run once, and the dump is read back
+with ``DebugDataReader``, in execution order.
 """
 from __future__ import annotations
 
@@ -23,6 +29,12 @@ from ..naming.names import graph_name
 
 
 
+#: Ops that run nested function graphs: their tensors are not top-level outputs.
+NESTED_GRAPH_OPS = frozenset({"If", "StatelessIf", "While", "StatelessWhile", "Case",
+                              "StatelessCase", "PartitionedCall", "StatefulPartitionedCall"})
+_NOT_VALUES = (tf.resource, tf.variant)
+
+
 @dataclass
 class GraphTensor:
     """One executed graph tensor (a loop body's tensor occurs once per iteration)."""
@@ -32,12 +44,66 @@ class GraphTensor:
     op_type: str
     value: np.ndarray
     occurrence: int
+    inputs: tuple = ()     # names of the op's input tensors (same graph), when known
+    op: object = None      # the graph Operation (top level of a traced graph), when known
 
 
 @dataclass
 class GraphRun:
-    tensors: list[GraphTensor] = field(default_factory=list)   # execution order
+    tensors: list[GraphTensor] = field(default_factory=list)   # graph order
     output: object = None
+    concrete: object = None   # the ConcreteFunction that ran (its graph's ops)
+    in_memory: bool = False   # read in memory (else through tfdbg2's dump)
+    feeds: dict = field(default_factory=dict)   # top-level input tensor name -> value
+
+
+def run_step_in_graph(replay) -> GraphRun:
+    """The step of ``replay`` as a graph, every tensor read; the variables must be set.
+
+    Raises :class:`StepFailedAsGraph` when the step itself cannot be traced or run.
+    """
+    concrete = replay.traced() if replay.traced is not None else None
+    if concrete is not None and compat.can_fetch() and _top_level_only(concrete.graph):
+        return _run_in_memory(concrete, replay.args, replay.kwargs)
+    return run_under_debugger(replay.python_function, replay.specs, replay.args,
+                              replay.kwargs)
+
+
+def _top_level_only(graph) -> bool:
+    return not any(op.type in NESTED_GRAPH_OPS for op in graph.get_operations())
+
+
+def _run_in_memory(concrete, args, kwargs) -> GraphRun:
+    every_op = concrete.graph.get_operations()
+    graph_ops = [op for op in every_op if op.type != "Placeholder"]
+    # The inputs too (not rows: they are the step's arguments): an op re-run needs them.
+    # Not constants: their values are in the graph (a third of MobileNetV2's tensors, and
+    # every function output costs time when TensorFlow instantiates the function).
+    fetched = [t for op in every_op if op.type != "Const"
+               for t in op.outputs if t.dtype not in _NOT_VALUES]
+    try:
+        values = compat.fetch_function(concrete, fetched)(args, kwargs)
+    except Exception as err:  # noqa: BLE001 - the user's step failed as a graph
+        raise StepFailedAsGraph(err) from err
+    run = GraphRun(concrete=concrete, in_memory=True)
+    by_tensor = dict(zip(map(id, fetched), values))
+    for op in every_op:
+        if op.type == "Placeholder" and id(op.outputs[0]) in by_tensor:
+            run.feeds[op.outputs[0].name] = by_tensor[id(op.outputs[0])].numpy()
+    for op in graph_ops:
+        inputs = tuple(t.name for t in op.inputs)
+        if op.type == "Const":
+            if op.outputs[0].dtype not in _NOT_VALUES:
+                run.tensors.append(GraphTensor(op.outputs[0].name, None, op.type,
+                                               tf.make_ndarray(op.get_attr("value")), 0,
+                                               inputs, op))
+            continue
+        for t in op.outputs:
+            value = by_tensor.get(id(t))
+            if value is not None:
+                run.tensors.append(GraphTensor(t.name, None, op.type, value.numpy(), 0,
+                                               inputs, op))
+    return run
 
 
 class StepFailedAsGraph(Exception):
@@ -48,7 +114,7 @@ class StepFailedAsGraph(Exception):
     """
 
 
-def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
+def run_under_debugger(python_fn, specs, args, kwargs) -> GraphRun:
     """Trace ``python_fn`` (autograph off, as Keras) under tfdbg2, run it on ``args``.
 
     Raises :class:`StepFailedAsGraph` when the step itself cannot be traced or run.
@@ -70,7 +136,7 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
             raise StepFailedAsGraph(err) from err
         finally:
             tf.debugging.experimental.disable_dump_debug_info()
-        run = GraphRun(output=output)
+        run = GraphRun(output=output, concrete=concrete)
         with compat.debug_data_reader(dump) as reader:
             reader.update()
             root = _root_graph_id(reader, concrete.graph.name)
@@ -81,15 +147,34 @@ def run_step_in_graph(python_fn, specs, args, kwargs) -> GraphRun:
                     continue
                 name = f"{trace.op_name}:{trace.output_slot}"
                 key = (path, name)
+                op = _top_level_op(concrete.graph, trace.op_name) if path is None else None
+                inputs = (tuple(t.name for t in op.inputs) if op is not None
+                          else _digest_inputs(reader, trace))
                 run.tensors.append(GraphTensor(
                     name, path, trace.op_type,
                     np.asarray(reader.graph_execution_trace_to_tensor_value(trace)),
-                    counts[key]))
+                    counts[key], inputs, op))
                 counts[key] += 1
         return run
     finally:
         logger.setLevel(level)
         shutil.rmtree(dump, ignore_errors=True)
+
+
+def _top_level_op(graph, name):
+    try:
+        return graph.get_operation_by_name(name)
+    except (KeyError, ValueError):
+        return None
+
+
+def _digest_inputs(reader, trace) -> tuple:
+    """The op's input tensor names as tfdbg2 recorded them when the op was created."""
+    try:
+        digest = reader.graph_by_id(trace.graph_id).get_op_creation_digest(trace.op_name)
+        return tuple(digest.input_names or ())
+    except Exception:  # noqa: BLE001 - inputs are a refinement; the value is what counts
+        return ()
 
 
 def _root_graph_id(reader, root_name):

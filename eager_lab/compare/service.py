@@ -10,25 +10,32 @@ stage never imports this one.
 """
 from __future__ import annotations
 
+import contextlib
+import time
+
 from ..capturing.state import (model_variables, python_attributes, restore_python_attributes,
                                snapshot)
 from ..record import events
 from ..record.records import GraphRunError
+from .causes import attribute
 from .diff import DEFAULT_TOLERANCES, Comparison, build
 from .graph_run import StepFailedAsGraph, run_step_in_graph
 
 
-def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = None
-                 ) -> Comparison:
-    """``step.compare(tolerances)``: see :meth:`eager_lab.record.records.Step.compare`."""
+@contextlib.contextmanager
+def replayed_state(step):
+    """Put the variables as they were before ``step``; afterwards, as they are now.
+
+    Yields the step's :class:`Replay` (python function, specs, args, kwargs, owner).
+    Everything the replay may write is put back: the saved variables, any the model
+    holds now (created by later steps), and the model's plain Python attributes.
+    """
     replay = step._replay
     if replay is None or replay.state is None:
         why = (replay.why_not if replay is not None and replay.why_not else
                "the state before this step was not kept (capture(..., keep_state=True) "
                "keeps it within memory_budget, newest steps first)")
         raise RuntimeError(f"cannot compare step {step.index}: {why}")
-    # Everything the replay may write is put back afterwards: the saved variables and
-    # any the model holds now (created by later steps).
     current = model_variables(replay.owner) if replay.owner is not None else []
     missing = replay.state.covers(current)
     if missing:
@@ -41,17 +48,39 @@ def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = Non
     python_state = python_attributes(replay.owner)
     try:
         replay.state.restore()
-        run = run_step_in_graph(replay.python_function, replay.specs, replay.args,
-                                replay.kwargs)
-    except StepFailedAsGraph as failed:
-        raise GraphRunError(step.index, failed.__cause__) from failed.__cause__
+        yield replay
     finally:
         now.restore()
         restore_python_attributes(replay.owner, python_state)
-    comparison = build(step, run, {**DEFAULT_TOLERANCES, **(tolerances or {})})
+
+
+def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = None, *,
+                 jit_compile: bool = False) -> Comparison:
+    """``step.compare(tolerances)``: see :meth:`eager_lab.record.records.Step.compare`."""
+    tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    started = time.perf_counter()
+    if jit_compile:
+        from .xla import compare_with_xla
+        comparison = compare_with_xla(step, tolerances)
+        comparison.seconds = time.perf_counter() - started
+        _keep(step, comparison, "xla_comparison")
+        return comparison
+    with replayed_state(step) as replay:
+        try:
+            run = run_step_in_graph(replay)
+        except StepFailedAsGraph as failed:
+            raise GraphRunError(step.index, failed.__cause__) from failed.__cause__
+        comparison = build(step, run, tolerances)
+        attribute(step, run, comparison)
+    comparison.seconds = time.perf_counter() - started
+    _keep(step, comparison, "comparison")
+    return comparison
+
+
+def _keep(step, comparison, attr: str) -> None:
     owner = events.recording_of(step)
-    previous, step.comparison = step.comparison, comparison
+    previous = getattr(step, attr)
+    setattr(step, attr, comparison)
     if owner is not None:  # its graph values count against the recording's budget
         owner._budget.replace(step, previous, comparison)
         events.emit("compared", owner, step)   # an open panel shows eager | graph
-    return comparison

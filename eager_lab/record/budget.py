@@ -153,6 +153,8 @@ def _drop_replay(step, why: str) -> int:
 
 
 def _drop_comparison(step) -> int:
-    comparison = getattr(step, "comparison", None)
-    drop = getattr(comparison, "drop_values", None)
-    return drop() if drop is not None else 0
+    freed = 0
+    for attr in ("comparison", "xla_comparison"):
+        drop = getattr(getattr(step, attr, None), "drop_values", None)
+        freed += drop() if drop is not None else 0
+    return freed

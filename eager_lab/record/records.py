@@ -271,6 +271,9 @@ class Replay:
     state: object            # state.Snapshot, or None once dropped by the memory budget
     owner: object = None     # the model, whose plain Python attributes a trace may change
     why_not: str | None = None
+    # () -> the ConcreteFunction eager_lab traced for names with this step's signature
+    # (or None): compare() runs that graph rather than tracing the step again.
+    traced: "Callable | None" = None
 
     @property
     def nbytes(self) -> int:
@@ -343,16 +346,25 @@ class Step:
     _replay: "Replay | None" = field(default=None, repr=False)
     #: The latest :meth:`compare` result (the panel shows it without running it again).
     comparison: object = field(default=None, repr=False)
+    #: The latest ``compare(jit_compile=True)`` result (eager against XLA).
+    xla_comparison: object = field(default=None, repr=False)
     # The compare stage's service (eager_lab.compare.service.compare_step), handed over by
     # the capture that recorded the step: this module stays plain data.
     _compare: "Callable | None" = field(default=None, repr=False)
 
-    def compare(self, tolerances: "dict[str, tuple[float, float]] | None" = None):
+    def compare(self, tolerances: "dict[str, tuple[float, float]] | None" = None, *,
+                jit_compile: bool = False):
         """Run this step again as a graph from the same starting state; compare tensors.
+
+        Every diverging row gets a ``cause`` (docs/compare.md); ``first_divergence`` is
+        the first real one (not optimisation noise, not propagated).
 
         Args:
           tolerances: ``{dtype name: (rtol, atol)}`` overriding
             :data:`eager_lab.compare.diff.DEFAULT_TOLERANCES` (integers compare exactly).
+          jit_compile: compare against the step compiled with XLA instead (what XLA
+            exposes: outputs, gradients, variables after the update), and narrow a
+            difference to the first layer whose XLA forward/backward differs.
 
         Returns:
           A :class:`eager_lab.compare.diff.Comparison`. The variables are put back afterwards.
@@ -367,7 +379,7 @@ class Step:
         if self._compare is None:
             raise RuntimeError(f"cannot compare step {self.index}: it was not recorded by "
                                "capture(), so there is no train step to replay as a graph")
-        return self._compare(self, tolerances)
+        return self._compare(self, tolerances, jit_compile=jit_compile)
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:
