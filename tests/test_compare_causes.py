@@ -210,3 +210,41 @@ def test_mobilenet_v2_planted_bug_among_real_noise():
     assert origins and all(r.cause.startswith("graph-optimization:") for r in origins), \
         {r.cause for r in origins}
     assert cmp.rows.index(cmp.first_difference) < cmp.rows.index(first)
+
+
+def test_a_branch_flipped_by_its_condition_is_control_flow():
+    # autograph turns `if <tensor>:` into a tf.cond; its condition draws unseeded random
+    # numbers, so eager and the graph take different branches.
+    w = tf.Variable(tf.ones((3, 2)), name="w")
+    opt = keras.optimizers.SGD(0.1)
+    opt.build([w])
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            h = tf.matmul(x, w)
+            if tf.random.uniform(()) > 0.5:
+                h = h * 2.0
+            else:
+                h = h - 1.0
+            loss = tf.reduce_mean(tf.square(h))
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return loss
+
+    fn = tf.function(step)
+    x = tf.ones((4, 3))
+    tf.random.set_seed(1)
+    for _ in range(20):   # until the two draws fall on different sides of 0.5
+        with eager_lab.capture(fn) as rec:
+            fn(x)
+        cmp = rec.steps[0].compare()
+        condition = next(r for r in cmp.rows if r.op_type == "Greater")
+        if condition.diverges:
+            break
+    assert condition.diverges and condition.cause == "propagated"
+    first = cmp.first_divergence
+    assert first.cause == "stateful" and first.op_type == "RandomUniform"
+    flipped = [r for r in cmp.rows if r.cause == "control-flow"]
+    assert flipped and all("another branch" in r.cause_text and "Greater:0" in r.cause_text
+                           for r in flipped)
+    assert any(r.name == "Square:0" for r in flipped)
+    _check_origins(cmp)

@@ -50,6 +50,7 @@ def attribute(step, run, comparison) -> None:
             at.setdefault((r.graph, r.name), i)
         r.layer = layers.layer_of(r.name)
     optimised, sources = [], {}
+    graph = run.concrete.graph if run.concrete is not None else None
     for i, g in enumerate(run.tensors):   # rows[:len(run.tensors)] are the graph tensors
         row = rows[i]
         row.inputs = g.inputs
@@ -57,7 +58,7 @@ def attribute(step, run, comparison) -> None:
             continue
         inputs = [at.get((row.graph, name)) for name in g.inputs]
         carried = _decide(row, g, [rows[j] if j is not None else None for j in inputs],
-                          inputs, run.feeds, (at, rows, i), comparison.tolerances)
+                          inputs, run.feeds, (at, rows, i, graph), comparison.tolerances)
         if carried:
             sources[i] = carried
         if row.cause == "graph-optimization":
@@ -111,9 +112,17 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
     differing = [j for j, r in zip(input_at, input_rows) if r is not None and _differs(r)]
     # A graph-only input (Identity, Cast, shape arithmetic) carries its own inputs'
     # differences: follow it up to rows with an eager twin. Only constants can be frozen.
-    carried = [k for j in input_at if j is not None and at_rows[1][j].eager is None
-               for k in _carried(j, at_rows)]
+    branches: list = []
+    graph_only = [name for name, r in zip(g.inputs, input_rows) if r is None or r.eager is None]
+    carried = _carried(graph_only, row.graph, at_rows, branches) if graph_only else []
     differing += [k for k in carried if k not in differing]
+    flipped = next((b for b in branches if _condition_differs(b, at_rows)), None)
+    if flipped is not None:
+        row.cause = "control-flow"
+        row.cause_text = (f"{op_type} reads the output of {flipped.name} ({flipped.type}), "
+                          f"whose condition {flipped.inputs[0].name} differs: the graph ran "
+                          f"another branch than eager{line}")
+        return differing or None
     constants_only = not carried
     own = _rerun(g, input_rows, feeds)
     if own is not None and not _same(own, g.value):
@@ -150,29 +159,59 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
                       f"eager: a graph rewrite around it")
 
 
-def _carried(j: int, at_rows, depth: int = 8) -> list:
-    """Rows with an eager twin that differ, above graph-only row ``j`` (through graph-only rows)."""
-    at, rows, _ = at_rows
-    found, frontier, seen = [], [j], {j}
+def _carried(names: list, path, at_rows, branches: list, depth: int = 8) -> list:
+    """Rows with an eager twin that differ, above graph-only tensors ``names``.
+
+    Walks up through tensors without an eager twin (Identity, Cast, shape arithmetic, a
+    cond's outputs), by the graph's ops where it has them; control-flow ops met on the way
+    go into ``branches``.
+    """
+    at, rows, _, graph = at_rows
+    found, frontier, seen = [], list(names), set(names)
     for _ in range(depth):
         nxt = []
-        for k in frontier:
-            for name in rows[k].inputs:
-                m = at.get((rows[k].graph, name))
-                if m is None or m in seen:
-                    continue
-                seen.add(m)
-                if rows[m].eager is None:
-                    nxt.append(m)
-                elif _differs(rows[m]):
+        for name in frontier:
+            m = at.get((path, name))
+            if m is not None and rows[m].eager is not None:
+                if _differs(rows[m]):
                     found.append(m)
+                continue
+            op = _op_named(graph, name) if graph is not None and path is None else None
+            if op is not None:
+                if op.type in CONTROL_FLOW and op not in branches:
+                    branches.append(op)
+                inputs = [t.name for t in op.inputs]
+            else:
+                inputs = rows[m].inputs if m is not None else ()
+            for n in inputs:
+                if n not in seen:
+                    seen.add(n)
+                    nxt.append(n)
         frontier = nxt
     return found
 
 
+def _op_named(graph, tensor_name: str):
+    try:
+        return graph.get_operation_by_name(tensor_name.partition(":")[0])
+    except (KeyError, ValueError):
+        return None
+
+
+def _condition_differs(op, at_rows) -> bool:
+    """Did a cond's condition (its first input) differ between eager and the graph?"""
+    at, rows = at_rows[0], at_rows[1]
+    if not op.inputs:
+        return False
+    j = at.get((None, op.inputs[0].name))
+    if j is not None and rows[j].eager is not None:
+        return _differs(rows[j])
+    return bool(_carried([op.inputs[0].name], None, at_rows, []))
+
+
 def _differing_write(g, at_rows) -> int | None:
     """Row of a value written to the read variable earlier in the step, if it differs."""
-    at, rows, here = at_rows
+    at, rows, here, _ = at_rows
     op = g.op
     if op is None or not op.inputs:
         return None
