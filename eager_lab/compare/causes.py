@@ -40,8 +40,11 @@ PYTHON_VALUE_FIX = ("use keras.random with a SeedGenerator (or tf.random), or pa
                     "in as a tensor, so the graph computes it each step")
 
 
-def attribute(step, run, comparison) -> None:
-    """Set ``cause``, ``cause_text``, ``noise``, ``origin``, ``inputs`` and ``layer`` on rows."""
+def attribute(step, run, comparison, progress=None) -> None:
+    """Set ``cause``, ``cause_text``, ``noise``, ``origin``, ``inputs`` and ``layer`` on rows.
+
+    ``progress(stage)`` is told when the Grappler passes are tried (seconds).
+    """
     rows = comparison.rows
     layers = LayerIndex(step._replay.owner if step._replay is not None else None)
     at: dict = {}
@@ -64,6 +67,8 @@ def attribute(step, run, comparison) -> None:
         if row.cause == "graph-optimization":
             optimised.append(i)
     if optimised:
+        if progress is not None:
+            progress(f"naming the graph rewrite behind {len(optimised)} differences")
         from .grappler import name_passes
         name_passes(run, rows, optimised)
     _propagate_noise(rows, run, sources)

@@ -20,6 +20,7 @@ from ..record.records import GraphRunError
 from .causes import attribute
 from .diff import DEFAULT_TOLERANCES, Comparison, build
 from .graph_run import StepFailedAsGraph, run_step_in_graph
+from .progress import Progress
 
 
 @contextlib.contextmanager
@@ -59,21 +60,34 @@ def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = Non
     """``step.compare(tolerances)``: see :meth:`eager_lab.record.records.Step.compare`."""
     tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     started = time.perf_counter()
-    if jit_compile:
-        from .xla import compare_with_xla
-        comparison = compare_with_xla(step, tolerances)
-        comparison.seconds = time.perf_counter() - started
-        _keep(step, comparison, "xla_comparison")
-        return comparison
+    progress = Progress(step, "xla" if jit_compile else "graph")
+    try:
+        if jit_compile:
+            from .xla import compare_with_xla
+            progress("running the step with XLA (compiling it first)")
+            comparison = compare_with_xla(step, tolerances)
+            attr = "xla_comparison"
+        else:
+            comparison = _compare_with_graph(step, tolerances, progress)
+            attr = "comparison"
+    finally:
+        progress.done()
+    comparison.seconds = time.perf_counter() - started
+    _keep(step, comparison, attr)
+    return comparison
+
+
+def _compare_with_graph(step, tolerances, progress) -> Comparison:
     with replayed_state(step) as replay:
+        progress("running the step as a graph (TensorFlow optimises it first)")
         try:
             run = run_step_in_graph(replay)
         except StepFailedAsGraph as failed:
             raise GraphRunError(step.index, failed.__cause__) from failed.__cause__
+        progress("comparing values")
         comparison = build(step, run, tolerances)
-        attribute(step, run, comparison)
-    comparison.seconds = time.perf_counter() - started
-    _keep(step, comparison, "comparison")
+        progress("finding the cause of each difference")
+        attribute(step, run, comparison, progress)
     return comparison
 
 

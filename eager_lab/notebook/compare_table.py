@@ -24,24 +24,29 @@ def _rows(cmp, max_rows):
 
 def _cells(r):
     where = {"graph": "graph only", "eager": "eager only"}.get(r.only_in, "both")
-    source = r.eager.source if r.eager is not None else None
+    source = getattr(r.eager, "source", None) if r.eager is not None else None
+    mark = "DIVERGES" if r.diverges and not r.noise else "noise" if r.diverges else (r.why or "")
     return [r.name or "<unnamed>", r.op_type, _num(r.max_abs_diff), _num(r.max_rel_diff),
-            where, "DIVERGES" if r.diverges else (r.why or ""),
-            f"{source.function}:{source.line}" if source else ""]
+            where, mark, (r.cause or "") if r.diverges else "",
+            f"{source.function}:{source.line}" if source else "", r.layer or ""]
 
 
-_HEAD = ["graph name", "op", "max |Δ|", "max rel Δ", "in", "", "source"]
+_HEAD = ["graph name", "op", "max |Δ|", "max rel Δ", "in", "", "cause", "source", "layer"]
 
 
 def _header(cmp) -> str:
     first = cmp.first_divergence
+    versus = "XLA" if cmp.mode == "xla" else "graph"
     head = (f"{len(cmp.rows)} tensors: {len(cmp.rows) - len(cmp.only_in_graph) - len(cmp.only_in_eager)} "
-            f"in both, {len(cmp.only_in_graph)} graph-only, {len(cmp.only_in_eager)} eager-only")
+            f"in both, {len(cmp.only_in_graph)} {versus}-only, {len(cmp.only_in_eager)} eager-only")
+    counts = cmp.cause_counts
+    if counts:
+        head += " · differences: " + ", ".join(f"{n} {cause}" for cause, n in counts.items())
     if first is None:
-        return head + " · eager and graph agree within tolerance"
-    src = first.eager.source if first.eager is not None else None
-    at = f" at {src}" if src else ""
-    return head + f" · first divergence: {first.name} ({first.op_type}){at}"
+        if cmp.first_difference is not None:
+            return head + " · no real divergence: every difference is optimisation noise"
+        return head + f" · eager and {versus} agree within tolerance"
+    return head + f" · first divergence ({first.cause}): {first.name} — {first.cause_text}"
 
 
 class ComparisonTable:

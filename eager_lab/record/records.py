@@ -348,6 +348,8 @@ class Step:
     comparison: object = field(default=None, repr=False)
     #: The latest ``compare(jit_compile=True)`` result (eager against XLA).
     xla_comparison: object = field(default=None, repr=False)
+    #: While compare() runs: ``{"mode", "stage", "elapsed"}`` (the panel shows it).
+    compare_progress: "dict | None" = field(default=None, repr=False)
     # The compare stage's service (eager_lab.compare.service.compare_step), handed over by
     # the capture that recorded the step: this module stays plain data.
     _compare: "Callable | None" = field(default=None, repr=False)
