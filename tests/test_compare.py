@@ -292,6 +292,7 @@ def test_a_step_that_cannot_run_as_a_graph_says_where():
     assert "OperatorNotAllowedInGraphError" in message
     assert err.value.source is not None and err.value.source.function == "train_step"
     assert "if loss > 0.0:" in message
+    assert "use tf.cond" in message and err.value.cause == "control-flow"   # the fix
     assert isinstance(err.value.__cause__, tf.errors.OperatorNotAllowedInGraphError)
     _assert_same(before, _variables(model))
     # The panel gets the same reason, as a no_value error (not an eager_lab bug).

@@ -15,6 +15,7 @@ with ``DebugDataReader``, in execution order.
 from __future__ import annotations
 
 import logging
+import weakref
 import shutil
 import tempfile
 from collections import defaultdict
@@ -73,16 +74,31 @@ def _top_level_only(graph) -> bool:
     return not any(op.type in NESTED_GRAPH_OPS for op in graph.get_operations())
 
 
+#: ConcreteFunction -> (fetched tensors, call): TensorFlow optimises a function once per
+#: instantiation (seconds on a real model), so comparing more steps of the same signature
+#: reuses it.
+_FETCHERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _fetcher(concrete):
+    cached = _FETCHERS.get(concrete)
+    if cached is None:
+        every_op = concrete.graph.get_operations()
+        # The inputs too (not rows: they are the step's arguments): a re-run needs them.
+        # Not constants: their values are in the graph (a third of MobileNetV2's tensors,
+        # and every output costs time when TensorFlow instantiates the function).
+        fetched = [t for op in every_op if op.type != "Const"
+                   for t in op.outputs if t.dtype not in _NOT_VALUES]
+        cached = _FETCHERS[concrete] = (fetched, compat.fetch_function(concrete, fetched))
+    return cached
+
+
 def _run_in_memory(concrete, args, kwargs) -> GraphRun:
     every_op = concrete.graph.get_operations()
     graph_ops = [op for op in every_op if op.type != "Placeholder"]
-    # The inputs too (not rows: they are the step's arguments): an op re-run needs them.
-    # Not constants: their values are in the graph (a third of MobileNetV2's tensors, and
-    # every function output costs time when TensorFlow instantiates the function).
-    fetched = [t for op in every_op if op.type != "Const"
-               for t in op.outputs if t.dtype not in _NOT_VALUES]
+    fetched, call = _fetcher(concrete)
     try:
-        values = compat.fetch_function(concrete, fetched)(args, kwargs)
+        values = call(args, kwargs)
     except Exception as err:  # noqa: BLE001 - the user's step failed as a graph
         raise StepFailedAsGraph(err) from err
     run = GraphRun(concrete=concrete, in_memory=True)

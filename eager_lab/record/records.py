@@ -313,6 +313,9 @@ class GraphRunError(RuntimeError):
 
     def __init__(self, index: int, err: BaseException):
         self.source = _user_source(err)
+        # Python control flow on a tensor is the usual reason (Keras traces train_step
+        # without autograph); anything else is the graph refusing the step as written.
+        self.cause = "control-flow" if control_flow_hint(err) else "python-value"
         where = f" at {self.source}: {self.source.code}" if self.source else ""
         super().__init__(f"cannot compare step {index}: it runs eagerly but not as a graph "
                          f"({type(err).__name__}{where}): {first_line(err, 300)}".rstrip(": ")
