@@ -248,3 +248,25 @@ def test_a_branch_flipped_by_its_condition_is_control_flow():
                            for r in flipped)
     assert any(r.name == "Square:0" for r in flipped)
     _check_origins(cmp)
+
+
+def test_every_tensor_of_a_default_train_step_names_its_layer():
+    # Keras' own train_step: every source line is the user's train_on_batch call, so the
+    # layer is what says where a tensor comes from.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="hidden"),
+                              keras.layers.BatchNormalization(name="bn"),
+                              keras.layers.Dense(2, name="out")])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.ones((8, 4), "float32"), np.zeros((8, 2), "float32")
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(x, y)
+    step = rec.steps[0]
+    layers = {step.layer_of(t) for t in step.tensors}
+    prefix = model.name + "/"
+    assert {prefix + "hidden (Dense)", prefix + "bn (BatchNormalization)",
+            prefix + "out (Dense)"} <= layers, layers
+    matmul = next(t for t in step.tensors if t.name and t.name.endswith("hidden_1/MatMul:0")
+                  or (t.name or "").endswith("hidden/MatMul:0"))
+    assert step.layer_of(matmul) == prefix + "hidden (Dense)"
+    assert matmul.source is not None and matmul.source.function.startswith("test_")

@@ -15,6 +15,7 @@ import warnings
 from typing import Callable, Iterable
 
 from ..errors import EagerLabWarning
+from ..naming.layers import LayerIndex
 from ..record import events
 from . import gc_freeze
 from .callsite import caller_user_frame
@@ -75,6 +76,7 @@ class Recording:
         self.summaries = summaries
         self.keep_state = keep_state
         self._steps: list[Step] = []
+        self._layer_indexes: dict = {}   # id(model) -> LayerIndex
         self._warned_unstarted = False
         self._used = False       # entered at least once (or called, for a function)
         self._calls_at_enter = self._steps_at_enter = 0
@@ -248,7 +250,8 @@ class Recording:
     def _record_step(self, index, graphs, step_fn, args, kwargs, specs, key, owner,
                      fallback_source):
         self._budget.make_room()
-        step = Step(index, signature=key, _compare=compare_step)
+        step = Step(index, signature=key, _compare=compare_step,
+                    _layers=self._layer_index(owner))
         step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()
@@ -279,6 +282,13 @@ class Recording:
                                      f"eager_lab could not name this step: {type(err).__name__}: {err}")
             del ops
             gc_freeze.step_recorded()
+
+    def _layer_index(self, owner):
+        """The model's layers by name (which layer made a tensor), built once per model."""
+        key = id(owner)
+        if key not in self._layer_indexes:
+            self._layer_indexes[key] = LayerIndex(owner)
+        return self._layer_indexes[key]
 
     def _replay_for(self, graphs, args, kwargs, specs, key, owner) -> Replay | None:
         """What ``step.compare()`` needs: the inputs and the variable state before the step."""

@@ -46,7 +46,7 @@ def attribute(step, run, comparison, progress=None) -> None:
     ``progress(stage)`` is told when the Grappler passes are tried (seconds).
     """
     rows = comparison.rows
-    layers = LayerIndex(step._replay.owner if step._replay is not None else None)
+    layers = step._layers if step._layers is not None else LayerIndex(None)
     at: dict = {}
     for i, r in enumerate(rows):
         if r.in_graph and r.name is not None:

@@ -353,6 +353,8 @@ class Step:
     xla_comparison: object = field(default=None, repr=False)
     #: While compare() runs: ``{"mode", "stage", "elapsed"}`` (the panel shows it).
     compare_progress: "dict | None" = field(default=None, repr=False)
+    # naming.layers.LayerIndex of the model the step trained (None: not a Keras model).
+    _layers: object = field(default=None, repr=False)
     # The compare stage's service (eager_lab.compare.service.compare_step), handed over by
     # the capture that recorded the step: this module stays plain data.
     _compare: "Callable | None" = field(default=None, repr=False)
@@ -385,6 +387,14 @@ class Step:
             raise RuntimeError(f"cannot compare step {self.index}: it was not recorded by "
                                "capture(), so there is no train step to replay as a graph")
         return self._compare(self, tolerances, jit_compile=jit_compile)
+
+    def layer_of(self, tensor: "TensorRecord") -> str | None:
+        """The Keras layer that made ``tensor`` (``path/to/layer (Class)``), or None.
+
+        Read from its graph name's scopes: with Keras' default ``train_step`` every
+        tensor's source line is the user's ``fit`` call, the layer says where inside.
+        """
+        return self._layers.layer_of(tensor.name) if self._layers is not None else None
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:
