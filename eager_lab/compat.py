@@ -37,7 +37,8 @@ TensorFlow
   * tfdbg2's reader, ``tensorflow.python.debug.lib.debug_events_reader.DebugDataReader``
     (``update``, ``graph_execution_traces``, ``graph_execution_trace_to_tensor_value``,
     ``graph_by_id``; a trace's ``op_name``, ``output_slot``, ``op_type``, ``graph_id``; a
-    graph's ``name``, ``outer_graph_id``): reads back the graph run of ``compare()``. The
+    graph's ``name``, ``outer_graph_id``, ``get_op_creation_digest(op).input_names``):
+    reads back the graph run of ``compare()`` for steps with cond branches or loops. The
     writer is public (``tf.debugging.experimental.enable_dump_debug_info``), the reader
     is not (TensorBoard's Debugger V2 uses the same class).
   * A traced ``ConcreteFunction`` run with more outputs: ``atomic_function.

@@ -251,7 +251,7 @@ class Recording:
                      fallback_source):
         self._budget.make_room()
         step = Step(index, signature=key, _compare=compare_step,
-                    _layers=self._layer_index(owner))
+                    _layer_index=self._layer_index(owner))
         step._replay = self._replay_for(graphs, args, kwargs, specs, key, owner)
         capture = self._capture
         capture.take_eager_ops()

@@ -46,7 +46,7 @@ def attribute(step, run, comparison, progress=None) -> None:
     ``progress(stage)`` is told when the Grappler passes are tried (seconds).
     """
     rows = comparison.rows
-    layers = step._layers if step._layers is not None else LayerIndex(None)
+    layers = step._layer_index if step._layer_index is not None else LayerIndex(None)
     at: dict = {}
     for i, r in enumerate(rows):
         if r.in_graph and r.name is not None:

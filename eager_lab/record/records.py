@@ -354,7 +354,7 @@ class Step:
     #: While compare() runs: ``{"mode", "stage", "elapsed"}`` (the panel shows it).
     compare_progress: "dict | None" = field(default=None, repr=False)
     # naming.layers.LayerIndex of the model the step trained (None: not a Keras model).
-    _layers: object = field(default=None, repr=False)
+    _layer_index: object = field(default=None, repr=False)
     # The compare stage's service (eager_lab.compare.service.compare_step), handed over by
     # the capture that recorded the step: this module stays plain data.
     _compare: "Callable | None" = field(default=None, repr=False)
@@ -394,7 +394,7 @@ class Step:
         Read from its graph name's scopes: with Keras' default ``train_step`` every
         tensor's source line is the user's ``fit`` call, the layer says where inside.
         """
-        return self._layers.layer_of(tensor.name) if self._layers is not None else None
+        return self._layer_index.layer_of(tensor.name) if self._layer_index is not None else None
 
     @property
     def graph_only(self) -> list[GraphOnlyTensor]:
