@@ -1,16 +1,28 @@
 /**
  * The eager | graph view of the selected step: the kernel runs the step again
- * as a graph from its saved starting state (`get_comparison`), and this model
- * keeps the rows (graph execution order, graph-only tensors included), the
- * first divergence, the filter and the selected row. Signals, no DOM.
+ * as a graph from its saved starting state (`get_comparison`), or (1.4)
+ * compiled with XLA, and this model keeps the rows (graph execution order,
+ * graph-only tensors included; model/compareRows.ts counts and filters
+ * them), the first real divergence, whether optimisation noise is shown, the
+ * filter and the selected row. Signals, no DOM.
  */
 import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
 import type { EagerLabModel } from './model';
-import type { IComparisonRow } from './protocol';
+import type { ICompareCounts } from './model/compareRows';
+import { CompareRows, isNoise } from './model/compareRows';
+import type {
+  ComparisonMode,
+  IComparison,
+  IComparisonRow,
+  IXlaLayer
+} from './protocol';
 import { MAX_PAGE_ROWS } from './protocol';
+import type { Availability } from './model/compareAvailability';
+import { availability } from './model/compareAvailability';
 import type { IValuesPage } from './tokens';
-import { supports } from './tokens';
+
+export type { Availability, ComparisonMode, ICompareCounts };
 
 export type ComparisonState =
   /** The eager view: nothing asked. */
@@ -32,34 +44,13 @@ export class ComparisonModel {
   }
 
   /** Whether the selected step can be compared (and why not, when not). */
-  get availability(): { ok: true } | { ok: false; why: string } {
-    const conn = this._main.connection;
-    const step = this._main.step;
-    if (!conn || !step) {
-      return { ok: false, why: 'no step selected' };
-    }
-    if (!supports(conn.state, 'comparison')) {
-      return {
-        ok: false,
-        why: 'this kernel’s eager_lab cannot compare (upgrade it to 0.1 or later)'
-      };
-    }
-    if (step.error) {
-      return {
-        ok: false,
-        why: 'the step failed, so there is nothing to compare'
-      };
-    }
-    if (step.compare === 'unavailable') {
-      // The kernel says why (1.2); an older kernel could only mean this.
-      return {
-        ok: false,
-        why:
-          step.compare_why ??
-          'the state before this step was not kept (capture(..., keep_state=True) keeps it within memory_budget)'
-      };
-    }
-    return { ok: true };
+  get availability(): Availability {
+    return this._availability('graph');
+  }
+
+  /** Whether it can be compared with XLA: also needs a 1.4 kernel (`xla`). */
+  get xlaAvailability(): Availability {
+    return this._availability('xla');
   }
 
   /** Whether the eager | graph view is shown (it may still be loading). */
@@ -67,8 +58,11 @@ export class ComparisonModel {
     return this._state.kind !== 'off';
   }
 
-  /** Show (compare in the kernel on first use) or leave the eager | graph view. */
-  async setActive(on: boolean): Promise<void> {
+  /**
+   * Show (compare in the kernel on first use) or leave the comparison view;
+   * `mode` says against what: the graph, or (1.4) the step compiled by XLA.
+   */
+  async setActive(on: boolean, mode: ComparisonMode = 'graph'): Promise<void> {
     const key = this._stepKey();
     if (!on) {
       this._userOff = key;
@@ -76,10 +70,19 @@ export class ComparisonModel {
       return;
     }
     this._userOff = null;
-    if (this.active) {
+    if (this.active && this._mode === mode) {
       return;
     }
+    if (this.active) {
+      this._reset();
+    }
+    this._mode = mode;
     await this._load();
+  }
+
+  /** What the shown comparison is against: the graph, or XLA. */
+  get mode(): ComparisonMode {
+    return this._mode;
   }
 
   get state(): ComparisonState {
@@ -92,43 +95,87 @@ export class ComparisonModel {
 
   /** All rows: graph execution order, then eager-only tensors. */
   get rows(): readonly IComparisonRow[] {
-    return this._rows;
+    return this._data.rows;
   }
 
-  /** How many rows are only in the graph, only in eager, or diverge. */
-  get counts(): { graphOnly: number; eagerOnly: number; diverging: number } {
-    return this._counts;
+  /**
+   * How many rows are only in the graph, only in eager, diverge, are noise,
+   * and (1.4) how many diverge per cause.
+   */
+  get counts(): ICompareCounts {
+    return this._data.counts;
   }
 
-  /** Row `k` of the first tensor whose values differ beyond tolerance. */
+  /** Whether the kernel said why rows differ (protocol 1.4). */
+  get hasCauses(): boolean {
+    return this._data.hasCauses;
+  }
+
+  /**
+   * Row `k` of the first real divergence (1.4: not optimisation noise, not
+   * propagated; an older kernel's first row beyond tolerance).
+   */
   get firstDivergence(): number | null {
     return this._firstDivergence;
   }
 
+  /** Row `k` of the first row beyond tolerance, whatever its cause. */
+  get firstDifference(): number | null {
+    return this._firstDifference;
+  }
+
+  /** (1.4, XLA) The first Keras layer whose XLA run differs from eager. */
+  get xlaLayer(): IXlaLayer | null {
+    return this._xlaLayer;
+  }
+
+  /** (1.4) How long the kernel took to compare, in seconds. */
+  get seconds(): number | null {
+    return this._seconds;
+  }
+
+  /**
+   * Whether rows whose difference is optimisation noise are listed; hidden
+   * by default, so that the list starts with what needs fixing. Kept for the
+   * panel's life, across steps and comparisons.
+   */
+  get showNoise(): boolean {
+    return this._showNoise;
+  }
+
+  set showNoise(on: boolean) {
+    if (on === this._showNoise) {
+      return;
+    }
+    this._showNoise = on;
+    this._invalidate();
+    this._changed.emit();
+  }
+
   /** The comparison row of eager row `i`, if it has one. */
   rowOfEager(i: number): IComparisonRow | undefined {
-    const k = this._byEager.get(i);
-    return k === undefined ? undefined : this._rows[k];
+    const k = this._data.rowOfEager(i);
+    return k === undefined ? undefined : this._data.rows[k];
   }
 
   // ---------------------------------------------------------- visible rows
 
-  /** Rows shown: all, or those matching the panel's filter. */
+  /** Rows shown: all, or those the panel's filter and the noise choice leave. */
   get viewCount(): number {
     this._ensureView();
-    return this._view === null ? this._rows.length : this._view.length;
+    return this._view === null ? this.rows.length : this._view.length;
   }
 
   viewRow(position: number): IComparisonRow {
     this._ensureView();
-    return this._rows[this._view === null ? position : this._view[position]];
+    return this.rows[this._view === null ? position : this._view[position]];
   }
 
   /** Position of row `k` among the shown rows, or -1. */
   viewIndexOf(k: number): number {
     this._ensureView();
     return this._view === null
-      ? k < this._rows.length
+      ? k < this.rows.length
         ? k
         : -1
       : this._view.indexOf(k);
@@ -137,9 +184,7 @@ export class ComparisonModel {
   // ---------------------------------------------------------- selection
 
   get selected(): IComparisonRow | null {
-    return this._selected === null
-      ? null
-      : (this._rows[this._selected] ?? null);
+    return this._selected === null ? null : (this.rows[this._selected] ?? null);
   }
 
   get selectionChanged(): ISignal<this, IComparisonRow | null> {
@@ -153,11 +198,11 @@ export class ComparisonModel {
 
   /** Select row `k`; its eager twin's detail loads beside the graph value. */
   select(k: number | null): void {
-    if (k !== null && (k < 0 || k >= this._rows.length)) {
+    if (k !== null && (k < 0 || k >= this.rows.length)) {
       return;
     }
     this._selected = k;
-    const row = k === null ? null : this._rows[k];
+    const row = k === null ? null : this.rows[k];
     this._syncing = true;
     try {
       void this._main.selectTensor(row?.eager_index ?? null);
@@ -167,16 +212,27 @@ export class ComparisonModel {
     this._selectionChanged.emit(row);
   }
 
-  /** Select and show row `k` (the filter is cleared when it hides the row). */
+  /**
+   * Select and show row `k` (the filter is cleared, and noise shown, when
+   * they hide the row).
+   */
   reveal(k: number): void {
-    if (k < 0 || k >= this._rows.length) {
+    if (k < 0 || k >= this.rows.length) {
       return;
     }
-    if (this.viewIndexOf(k) < 0) {
-      this._main.filter = '';
-    }
+    this._unhide(k);
     this.select(k);
     this._revealRequested.emit(k);
+  }
+
+  /** Select and show the row a propagated row's difference came from. */
+  revealOrigin(k: number): boolean {
+    const origin = this.rows[k]?.origin;
+    if (origin === undefined || origin === null || !this.rows[origin]) {
+      return false;
+    }
+    this.reveal(origin);
+    return true;
   }
 
   /** Select and show the first divergence; false when there is none. */
@@ -189,14 +245,17 @@ export class ComparisonModel {
   }
 
   /**
-   * A page of comparison row `k`'s graph value; null when the comparison was
-   * left or run again by the time it arrives (the row is another one then).
+   * A page of comparison row `k`'s graph (or XLA) value; null when the
+   * comparison was left or run again by the time it arrives (the row is
+   * another one then). `side: 'eager'` pages the eager value of an XLA row,
+   * which is no tensor of the step.
    */
   async fetchGraphValues(
     k: number,
     prefix: number[],
     offset: number,
-    count: number
+    count: number,
+    side: 'graph' | 'eager' = 'graph'
   ): Promise<IValuesPage | null> {
     const conn = this._main.connection;
     const sel = this._main.selection;
@@ -211,7 +270,7 @@ export class ComparisonModel {
       prefix,
       offset,
       count,
-      'graph'
+      this._mode === 'graph' ? 'graph' : side === 'eager' ? 'xla_eager' : 'xla'
     );
     return gen === this._generation ? page : null;
   }
@@ -242,7 +301,28 @@ export class ComparisonModel {
       this._userOff !== this._stepKey() &&
       this.availability.ok
     ) {
+      this._mode = 'graph'; // what `compare: "done"` says was run
       void this._load();
+    }
+  }
+
+  private _availability(mode: ComparisonMode): Availability {
+    return availability(
+      this._main.connection?.state ?? null,
+      this._main.step,
+      mode
+    );
+  }
+
+  /** Clear the filter, and show noise, where they hide row `k`. */
+  private _unhide(k: number): void {
+    if (this.viewIndexOf(k) < 0) {
+      if (isNoise(this.rows[k])) {
+        this.showNoise = true;
+      }
+      if (this.viewIndexOf(k) < 0) {
+        this._main.filter = '';
+      }
     }
   }
 
@@ -259,13 +339,11 @@ export class ComparisonModel {
     if (!this.active || this._syncing) {
       return;
     }
-    const k = this._byEager.get(i);
+    const k = this._data.rowOfEager(i);
     if (k !== undefined) {
-      if (this.viewIndexOf(k) < 0) {
-        this._main.filter = '';
-      }
+      this._unhide(k);
       this._selected = k;
-      this._selectionChanged.emit(this._rows[k]);
+      this._selectionChanged.emit(this.rows[k]);
       this._revealRequested.emit(k);
     }
   }
@@ -276,15 +354,16 @@ export class ComparisonModel {
     if (!conn || !sel) {
       return;
     }
-    const availability = this.availability;
-    if (!availability.ok) {
-      this._setState({ kind: 'error', message: availability.why });
+    const mode = this._mode;
+    const can = this._availability(mode);
+    if (!can.ok) {
+      this._setState({ kind: 'error', message: can.why });
       return;
     }
     const gen = ++this._generation;
     this._setState({ kind: 'loading' });
     const rows: IComparisonRow[] = [];
-    let first: number | null = null;
+    let last: IComparison | null = null;
     try {
       let total = Infinity;
       while (rows.length < total) {
@@ -293,13 +372,16 @@ export class ComparisonModel {
           recording_id: sel.recordingId,
           step: sel.step,
           offset: rows.length,
-          limit: MAX_PAGE_ROWS
+          limit: MAX_PAGE_ROWS,
+          // Only a kernel that lists `xla` gets the field (an older one would
+          // ignore it and answer with the graph comparison).
+          ...(mode === 'xla' ? { jit_compile: true } : {})
         });
         if (gen !== this._generation) {
           return;
         }
         total = page.total;
-        first = page.first_divergence;
+        last = page;
         if (page.rows.length === 0) {
           break;
         }
@@ -314,26 +396,21 @@ export class ComparisonModel {
       }
       return;
     }
-    this._rows = rows;
+    const first = last?.first_divergence ?? null;
+    this._data = new CompareRows(rows);
     this._firstDivergence = first;
-    this._byEager = new Map();
-    const counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
-    rows.forEach((r, k) => {
-      if (r.eager_index !== null && !this._byEager.has(r.eager_index)) {
-        this._byEager.set(r.eager_index, k);
-      }
-      counts.graphOnly += r.only_in === 'graph' ? 1 : 0;
-      counts.eagerOnly += r.only_in === 'eager' ? 1 : 0;
-      counts.diverging += r.diverges ? 1 : 0;
-    });
-    this._counts = counts;
+    // A 1.3 kernel's first divergence is its first difference.
+    this._firstDifference =
+      last?.first_difference !== undefined ? last.first_difference : first;
+    this._xlaLayer = last?.xla_layer ?? null;
+    this._seconds = last?.seconds ?? null;
     this._invalidate();
     this._setState({ kind: 'loaded' });
     // Open where the trouble is: the first divergence, else the selected tensor.
     const start =
       first ??
       (this._main.selectedTensor !== null
-        ? this._byEager.get(this._main.selectedTensor)
+        ? this._data.rowOfEager(this._main.selectedTensor)
         : undefined);
     if (start !== undefined && start !== null) {
       this.reveal(start);
@@ -342,10 +419,11 @@ export class ComparisonModel {
 
   private _reset(): void {
     ++this._generation;
-    this._rows = [];
-    this._byEager = new Map();
-    this._counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
+    this._data = new CompareRows();
     this._firstDivergence = null;
+    this._firstDifference = null;
+    this._xlaLayer = null;
+    this._seconds = null;
     this._selected = null;
     this._invalidate();
     this._setState({ kind: 'off' });
@@ -366,35 +444,29 @@ export class ComparisonModel {
       return;
     }
     this._viewDirty = false;
-    const needle = this._filter.trim().toLowerCase();
-    if (!needle) {
-      this._view = null;
-      return;
-    }
-    const view: number[] = [];
-    this._rows.forEach((r, k) => {
-      const hay = `${r.name ?? ''}\n${r.op}\n${r.graph ?? ''}`.toLowerCase();
-      if (hay.includes(needle)) {
-        view.push(k);
-      }
-    });
-    this._view = view;
+    this._view = this._data.view(
+      this._filter.trim().toLowerCase(),
+      this._showNoise
+    );
   }
 
-  private _byEager = new Map<number, number>();
   private _changed = new Signal<this, void>(this);
-  private _counts = { graphOnly: 0, eagerOnly: 0, diverging: 0 };
+  private _data = new CompareRows();
   private _filter = '';
+  private _firstDifference: number | null = null;
   private _firstDivergence: number | null = null;
   private _generation = 0;
   private _main: EagerLabModel;
+  private _mode: ComparisonMode = 'graph';
   private _revealRequested = new Signal<this, number>(this);
-  private _rows: IComparisonRow[] = [];
+  private _seconds: number | null = null;
   private _selected: number | null = null;
   private _selectionChanged = new Signal<this, IComparisonRow | null>(this);
+  private _showNoise = false;
   private _state: ComparisonState = { kind: 'off' };
   private _syncing = false;
   private _userOff: string | null = null;
   private _view: number[] | null = null;
   private _viewDirty = false;
+  private _xlaLayer: IXlaLayer | null = null;
 }

@@ -36,6 +36,7 @@ import {
   welcome
 } from './protocol';
 import type { ConnectionState, IEagerConnection, IValuesPage } from './tokens';
+import { BusyTracker } from './connection/busy';
 import { isListening, whenLive } from './connection/probe';
 import type { IRawReply, ITimer } from './connection/requests';
 import {
@@ -81,6 +82,7 @@ export class EagerConnection implements IEagerConnection {
         }
       }
     });
+    this._busy = new BusyTracker(options.kernel);
     this._kernel.registerCommTarget(COMM_TARGET, this._onCommOpen);
     this._kernel.statusChanged.connect(this._onKernelStatus, this);
     void this._openWhenLive();
@@ -116,6 +118,7 @@ export class EagerConnection implements IEagerConnection {
     }
     this._isDisposed = true;
     this._clearHandshakeTimer();
+    this._busy.dispose();
     this._setState({ kind: 'disposed' });
     this._kernel.removeCommTarget(COMM_TARGET, this._onCommOpen);
     this._pending.closeAll();
@@ -228,8 +231,8 @@ export class EagerConnection implements IEagerConnection {
       prefix,
       offset,
       count,
-      // A 1.0 kernel knows no `source`: send it only for graph values.
-      ...(source === 'graph' ? { source } : {})
+      // A 1.0 kernel knows no `source`: send it only for graph (or XLA) values.
+      ...(source !== 'eager' ? { source } : {})
     });
     const values = msg as IReplies['get_values'];
     try {
@@ -502,7 +505,7 @@ export class EagerConnection implements IEagerConnection {
   /** A timeout that pauses while the kernel is busy (see startBusyAwareTimer). */
   private _startTimer(fire: () => void): ITimer {
     return startBusyAwareTimer(
-      this._kernel,
+      this._busy,
       this._timeoutMs,
       () => this._isDisposed,
       fire
@@ -538,6 +541,7 @@ export class EagerConnection implements IEagerConnection {
   private _retiring = new Set<Kernel.IComm>();
   private _closing = new Set<Kernel.IComm>();
   private _isDisposed = false;
+  private _busy: BusyTracker;
   private _kernel: Kernel.IKernelConnection;
   private _kernelId: string;
   private _key: string;

@@ -40,9 +40,13 @@ export type ConnectionState =
   | { kind: 'error'; message: string }
   | { kind: 'disposed' };
 
+/** The protocol minor version (major 1) that brought a capability; 1.1 by default. */
+const SINCE_MINOR: Record<string, number> = { xla: 4 };
+
 /**
  * Whether a ready kernel answers a capability's requests (`comparison`,
- * `trends`): its `welcome` list, else its protocol version (1.1 has both).
+ * `trends`, `xla`): its `welcome` list, else its protocol version (1.1 has
+ * the first two, 1.4 `xla`).
  */
 export function supports(state: ConnectionState, capability: string): boolean {
   if (state.kind !== 'ready') {
@@ -52,7 +56,7 @@ export function supports(state: ConnectionState, capability: string): boolean {
     return state.capabilities.includes(capability);
   }
   const [major, minor] = state.protocolVersion.split('.').map(Number);
-  return major > 1 || (major === 1 && minor >= 1);
+  return major > 1 || (major === 1 && minor >= (SINCE_MINOR[capability] ?? 1));
 }
 
 /** A `values` reply with its buffer decoded. */

@@ -177,6 +177,9 @@ def test_every_example_is_checked(recording, transport):
     built_series = next(iter(built["trends"]["series"].values()))
     same_shape(built_series, example_series, "trends.series[*]")
     built["trends"] = {**built["trends"], "series": {example_name: built_series}}
+    # (1.4) `causes` maps causes (data) to counts: the same step agrees, so it is empty.
+    assert built["comparison"]["causes"] == {}
+    built["comparison"] = {**built["comparison"], "causes": example("comparison")["causes"]}
     for name, message in built.items():
         same_shape(message, example(name), name)
         json.dumps(message, allow_nan=False)   # the browser's JSON.parse takes it
@@ -317,6 +320,15 @@ def test_page_sends_a_contiguous_tensor_without_copy(recording):
      "prefix": [True]},
     {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
      "source": ["graph"]},
+    {"type": "get_values", "request_id": "x", "recording_id": 3, "step": 0, "index": 0,
+     "source": "XLA"},
+    # (1.4) jit_compile is a JSON boolean, never 1 or "true"
+    {"type": "get_comparison", "request_id": "x", "recording_id": 3, "step": 0,
+     "jit_compile": 1},
+    {"type": "get_comparison", "request_id": "x", "recording_id": 3, "step": 0,
+     "jit_compile": "true"},
+    {"type": "get_comparison", "request_id": "x", "recording_id": 3, "step": 0,
+     "jit_compile": None},
     "get_tensors",
     None,
 ])

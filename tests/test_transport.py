@@ -128,7 +128,8 @@ def test_hello_gets_welcome(wire):
     comm_id, welcome = handshake(wire)
     same_shape(welcome, json.loads((EXAMPLES / "welcome.json").read_text()))
     assert welcome["type"] == "welcome" and welcome["protocol_version"] == PROTOCOL_VERSION
-    assert set(welcome["capabilities"]) == {"state", "tensors", "tensor", "values", "comparison", "trends"}
+    assert set(welcome["capabilities"]) == {"state", "tensors", "tensor", "values", "comparison",
+                                            "trends", "xla"}
     shared["panel"] = comm_id
 
 

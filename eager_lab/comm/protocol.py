@@ -11,7 +11,6 @@ within the time budget its caller gives (see :func:`nonfinite`).
 from __future__ import annotations
 
 import json
-import math
 import re
 import reprlib
 import time
@@ -19,10 +18,16 @@ from dataclasses import dataclass
 
 from ..record.batch_summary import summarize_many
 from ..record.summary import summary_text   # the cell table's column too: one rule
+# The eager-vs-graph replies (1.1, causes and XLA 1.4) are built in comparisons.py;
+# named here too, with every other message of the protocol.
+from .comparisons import comparison, comparison_row, xla_layer  # noqa: F401
+from .jsonsafe import MAX_ERROR_TEXT, cut
+from .jsonsafe import finite as _finite
 
-PROTOCOL_VERSION = "1.3.0"
+PROTOCOL_VERSION = "1.4.0"
 TARGET = "eager_lab"
-CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends")
+#: (1.4) "xla": ``get_comparison.jit_compile`` (eager against the step compiled with XLA).
+CAPABILITIES = ("state", "tensors", "tensor", "values", "comparison", "trends", "xla")
 #: Rows per ``tensors`` message; a larger ``limit`` is clamped (IOPub rate limits).
 MAX_ROWS = 5000
 #: (1.3) Rows per ``tensors`` message in columns (``get_tensors.columns``): a row is a
@@ -32,9 +37,6 @@ MAX_COLUMN_ROWS = 50_000
 MAX_VALUES = 1_048_576
 #: Tensors summarized at once while a step digest checks for NaN/Inf (~10 ms of them).
 NONFINITE_BATCH = 1024
-#: Length kept of a step's exception text in a digest, and of an ``error`` reply's message
-#: (TF messages can be pages long).
-MAX_ERROR_TEXT = 2000
 
 # Bounds on what a peer sends. A reply never grows with its request: an input value quoted
 # in an error message is cut to MAX_ECHO characters, so a 10 MB field gets a short reply.
@@ -107,8 +109,7 @@ def error(code: str, message: str, request_id: str | None = None, **extra) -> di
 
     The message is cut to MAX_ERROR_TEXT characters (a TensorFlow error can be pages long).
     """
-    if len(message) > MAX_ERROR_TEXT:
-        message = message[:MAX_ERROR_TEXT - 3] + "..."
+    message = cut(message)
     return {"type": "error", "request_id": request_id, "code": code, "message": message,
             **extra}
 
@@ -166,8 +167,11 @@ class Request:
     limit: int = MAX_ROWS
     prefix: tuple = ()
     count: int = MAX_VALUES
-    source: str = "eager"       # get_values: "eager" (a tensor row) or "graph" (a comparison row)
+    # get_values: "eager" (a tensor row), "graph" (a comparison row), (1.4) "xla" and
+    # "xla_eager" (the XLA and the eager value of a row of the XLA comparison)
+    source: str = "eager"
     columns: bool = False       # (1.3) get_tensors: rows as columns (with buffers)
+    jit_compile: bool = False   # (1.4) get_comparison: eager against XLA, not the graph
 
 
 # type -> (required int fields, optional int fields with their clamp)
@@ -182,6 +186,10 @@ _FIELDS = {
     "get_trends": (("recording_id",), {"offset": None, "limit": MAX_ROWS}),
 }
 REQUEST_TYPES = tuple(_FIELDS)
+#: Whose value ``get_values`` pages: a tensor's, a graph comparison row's, (1.4) an XLA
+#: comparison row's XLA or eager value (the eager side of those rows is a value of an
+#: eager replay, not a tensor of the step).
+VALUE_SOURCES = ("eager", "graph", "xla", "xla_eager")
 
 
 def _is_int(value) -> bool:
@@ -240,10 +248,16 @@ def parse_request(data) -> Request:
         fields["columns"] = columns
         fields["limit"] = min(fields.get("limit", most), most)
     if kind == "get_values" and "source" in data:
-        if data["source"] not in ("eager", "graph"):
-            raise ProtocolError("bad_request", f"get_values.source must be \"eager\" or "
-                                f"\"graph\", got {preview(data['source'])}", rid)
+        if data["source"] not in VALUE_SOURCES:
+            raise ProtocolError("bad_request", f"get_values.source must be one of "
+                                f"{', '.join(VALUE_SOURCES)}, got {preview(data['source'])}",
+                                rid)
         fields["source"] = data["source"]
+    if kind == "get_comparison" and "jit_compile" in data:
+        if not isinstance(data["jit_compile"], bool):
+            raise ProtocolError("bad_request", f"get_comparison.jit_compile must be true or "
+                                f"false, got {preview(data['jit_compile'])}", rid)
+        fields["jit_compile"] = data["jit_compile"]
     return Request(kind, rid, **fields)
 
 
@@ -255,11 +269,6 @@ def _integer(kind: str, name: str, value, rid: str) -> int:
 
 
 # -- digests -----------------------------------------------------------------------------
-def _finite(x):
-    """JSON has no NaN/Inf (the browser's JSON.parse rejects them): send null."""
-    return x if x is None or math.isfinite(x) else None
-
-
 def source_json(source) -> dict | None:
     if source is None:
         return None
@@ -425,31 +434,7 @@ def values(req: Request, page) -> dict:
             "count": page.count, "total": page.total, "source": req.source}
 
 
-# -- 1.1: eager vs graph, trends ---------------------------------------------------------
-def comparison_row(k: int, r) -> dict:
-    """Row ``k`` of a Comparison: the graph value's one-line summary, the differences."""
-    from ..record.summary import summarize
-    graph_summary = None
-    if r.graph_value is not None:
-        g = r.graph_value
-        graph_summary = summarize(g, g.dtype.name, tuple(g.shape)).line()
-    return {"k": k, "name": r.name, "graph": r.graph, "op": r.op_type,
-            "eager_index": r.eager.index if r.eager is not None else None,
-            "graph_summary": graph_summary, "max_abs_diff": _finite(r.max_abs_diff),
-            "max_rel_diff": _finite(r.max_rel_diff), "diverges": r.diverges,
-            "only_in": r.only_in, "why": r.why}
-
-
-def comparison(req: Request, cmp) -> dict:
-    rows = cmp.rows[req.offset:req.offset + req.limit]
-    first = cmp.first_divergence
-    return {"type": "comparison", "request_id": req.request_id,
-            "recording_id": req.recording_id, "step": req.step,
-            "first_divergence": cmp.rows.index(first) if first is not None else None,
-            "offset": min(req.offset, len(cmp.rows)), "total": len(cmp.rows),
-            "rows": [comparison_row(req.offset + i, r) for i, r in enumerate(rows)]}
-
-
+# -- 1.1: trends (eager vs graph: comparisons.py) ---------------------------------------
 def trends(req: Request, recording) -> dict:
     """Per named tensor, its statistics over the recorded steps (sparklines)."""
     steps = [s.index for s in recording.steps]

@@ -326,40 +326,55 @@ class Transport:
 
     def _on_get_values(self, request):
         _, _, step = self._find(request)
-        if request.source == "graph":
-            rows = self._comparison(step, request).rows
+        if request.source != "eager":
+            jit = request.source.startswith("xla")
+            rows = self._comparison(step, request, jit_compile=jit).rows
             # parse_request refuses negative indices; checked again here because
             # rows[-1] would be another row's value, sent without a word.
             if not 0 <= request.index < len(rows):
                 raise ProtocolError("not_found", f"comparison row {request.index} is not in "
                                     f"step {step.index}'s comparison ({len(rows)} rows)",
                                     request.request_id)
-            if rows[request.index].graph_value is None:
+            row = rows[request.index]
+            # "xla_eager": the eager side of an XLA row, a value of the eager replay.
+            side = "eager" if request.source == "xla_eager" else ("XLA" if jit else "graph")
+            value = row.eager_value if side == "eager" else row.graph_value
+            if value is None:
                 raise ProtocolError("not_found", f"comparison row {request.index} has no "
-                                    "graph value", request.request_id)
-            rec = buffers.Held(rows[request.index].graph_value, request.index)
+                                    f"{side} value", request.request_id)
+            rec = buffers.Held(value, request.index)
         else:
             rec = self._tensor(step, request)
         page = buffers.page(rec, request.prefix, request.offset, request.count)
         return protocol.values(request, page), [page.buffer]
 
-    def _comparison(self, step, request):
-        """The step's comparison, run on first request (seconds: a trace and a graph run)."""
-        cmp = getattr(step, "comparison", None)
+    def _comparison(self, step, request, *, jit_compile: bool = False):
+        """The step's comparison with the graph (or, ``jit_compile``, with XLA), run on
+        first request (seconds: a trace and a graph run, or an XLA compile)."""
+        attr = "xla_comparison" if jit_compile else "comparison"
+        cmp = getattr(step, attr, None)
         if cmp is None:
             busy = _why_busy()
             if busy is not None:
                 raise ProtocolError("no_value", f"cannot compare step {step.index} now: {busy}",
                                     request.request_id)
             try:
-                cmp = step.compare()
-            except RuntimeError as err:  # no saved state: say why
+                cmp = step.compare(jit_compile=True) if jit_compile else step.compare()
+            except RuntimeError as err:  # no saved state, not runnable as a graph: say why
                 raise ProtocolError("no_value", str(err), request.request_id) from None
+            except Exception as err:  # noqa: BLE001
+                if not jit_compile or not _is_tf_error(err):
+                    raise
+                # XLA refusing the step (an op it cannot compile) is an answer, not a bug.
+                raise ProtocolError("no_value", f"cannot compare step {step.index} with XLA: "
+                                    f"{type(err).__name__}: {err}",
+                                    request.request_id) from None
         return cmp
 
     def _on_get_comparison(self, request) -> dict:
         _, _, step = self._find(request)
-        return protocol.comparison(request, self._comparison(step, request))
+        return protocol.comparison(request, self._comparison(step, request,
+                                                             jit_compile=request.jit_compile))
 
     def _on_get_trends(self, request) -> dict:
         recording = events.recordings.get(request.recording_id)
@@ -368,6 +383,12 @@ class Transport:
                                 f"(kept: {', '.join(map(str, events.recordings)) or 'none'})",
                                 request.request_id)
         return protocol.trends(request, recording)
+
+
+def _is_tf_error(err: Exception) -> bool:
+    """A TensorFlow runtime error (``tf.errors.OpError``), e.g. XLA's "unsupported op"."""
+    tf = sys.modules.get("tensorflow")   # imported by then: the comparison ran it
+    return tf is not None and isinstance(err, tf.errors.OpError)
 
 
 def _why_busy() -> str | None:

@@ -139,7 +139,13 @@ describe('ComparisonModel', () => {
     ]);
     expect(cmp.rows.map(r => r.k)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(cmp.firstDivergence).toBe(3);
-    expect(cmp.counts).toEqual({ graphOnly: 1, eagerOnly: 1, diverging: 2 });
+    expect(cmp.counts).toEqual({
+      graphOnly: 1,
+      eagerOnly: 1,
+      diverging: 2,
+      noise: 0,
+      causes: []
+    });
     expect(cmp.selected?.name).toBe('mul:0');
     // The eager twin of the first divergence is the main model's selection.
     expect(model.selectedTensor).toBe(2);

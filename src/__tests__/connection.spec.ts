@@ -63,6 +63,8 @@ class FakeKernel {
   status = 'idle';
   isDisposed = false;
   statusChanged = new Signal<any, string>(this);
+  iopubMessage = new Signal<any, any>(this);
+  connectionStatusChanged = new Signal<any, string>(this);
   disposed = new Signal<any, void>(this);
   targets = new Map<string, (comm: any, msg: any) => void>();
   comms: FakeComm[] = [];
@@ -105,6 +107,15 @@ class FakeKernel {
   setStatus(status: string): void {
     this.status = status;
     this.statusChanged.emit(status);
+  }
+  /** An IOPub status about request `parent`, as the kernel publishes it. */
+  statusOf(parent: string, state: 'busy' | 'idle'): void {
+    this.iopubMessage.emit({
+      header: { msg_type: 'status' },
+      parent_header: { msg_id: parent },
+      content: { execution_state: state }
+    });
+    this.setStatus(state);
   }
   /** The kernel opens a comm (eager_lab was loaded there). */
   open(data: any): FakeComm {
@@ -346,6 +357,51 @@ describe('handshake', () => {
       kernel.setStatus('idle');
       jest.advanceTimersByTime(1000);
       expect(conn.state.kind).toBe('error');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('waits out a cell during which a short request went idle', async () => {
+    jest.useFakeTimers();
+    try {
+      const { kernel, conn } = connect(new FakeKernel(), 1000);
+      await flush();
+      // `%load_ext eager_lab` starts a long cell; opening a comm subshell
+      // (a control request) is answered meanwhile: the kernel's last status
+      // says "idle" while the cell still runs.
+      kernel.statusOf('cell', 'busy');
+      kernel.statusOf('create_subshell', 'busy');
+      kernel.statusOf('create_subshell', 'idle');
+      expect(kernel.status).toBe('idle');
+      jest.advanceTimersByTime(5000);
+      expect(conn.state.kind).toBe('connecting');
+      kernel.statusOf('cell', 'idle');
+      jest.advanceTimersByTime(1000);
+      expect(conn.state.kind).toBe('error');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('forgets running requests when the kernel restarts or the connection drops', async () => {
+    jest.useFakeTimers();
+    try {
+      const { kernel, conn } = connect(new FakeKernel(), 1000);
+      await flush();
+      kernel.statusOf('cell', 'busy'); // its "idle" is lost with the connection
+      kernel.connectionStatusChanged.emit('connecting');
+      kernel.setStatus('idle');
+      jest.advanceTimersByTime(1000);
+      expect(conn.state.kind).toBe('error');
+
+      const again = connect(new FakeKernel(), 1000);
+      await flush();
+      again.kernel.statusOf('cell', 'busy');
+      again.kernel.setStatus('restarting');
+      again.kernel.setStatus('idle');
+      jest.advanceTimersByTime(1000);
+      expect(again.conn.state.kind).toBe('error');
     } finally {
       jest.useRealTimers();
     }

@@ -82,7 +82,16 @@ const OPTIONAL: Record<string, string[]> = {
   error: ['request_id', 'protocol_version'],
   // Added in 1.1: a 1.0 kernel (same major) leaves them out.
   tensor: ['inputs'],
-  values: ['source']
+  values: ['source'],
+  // Added in 1.4: a 1.3 kernel leaves them out.
+  comparison: [
+    'first_difference',
+    'causes',
+    'noise',
+    'mode',
+    'xla_layer',
+    'seconds'
+  ]
 };
 
 function clone<T>(v: T): T {
@@ -348,9 +357,89 @@ describe('1.1 messages', () => {
     expect(isComparison(msg)).toBe(true);
   });
 
-  it('rejects a values source other than eager or graph', () => {
+  it('rejects a values source other than eager, graph or xla', () => {
     const msg = { ...clone(EXAMPLES.get('get_values')!), source: 'disk' };
     expect(decodeMessage(msg)).toBeNull();
+    expect(decodeMessage({ ...msg, source: 'xla' })).not.toBeNull();
+  });
+});
+
+describe('1.4 causes', () => {
+  const comparison = () => clone(EXAMPLES.get('comparison')!) as any;
+  const ROW_FIELDS = ['cause', 'cause_text', 'noise', 'origin', 'layer'];
+
+  it('the example carries them', () => {
+    const msg = comparison();
+    expect(msg.rows[1]).toMatchObject({
+      cause: 'python-value',
+      noise: false,
+      origin: null
+    });
+    expect(msg.causes).toEqual({ 'python-value': 1 });
+    expect(msg.mode).toBe('graph');
+  });
+
+  it('accepts a 1.3 comparison, without causes', () => {
+    const msg = comparison();
+    for (const key of OPTIONAL.comparison) {
+      delete msg[key];
+    }
+    msg.rows.forEach((r: any) => ROW_FIELDS.forEach(f => delete r[f]));
+    expect(isComparison(msg)).toBe(true);
+  });
+
+  it('rejects ill-typed row fields', () => {
+    const bad: Array<[string, unknown]> = [
+      ['cause', 3],
+      ['cause_text', false],
+      ['noise', 'no'],
+      ['noise', null],
+      ['origin', -1],
+      ['origin', 1.5],
+      ['layer', ['dense']]
+    ];
+    for (const [field, value] of bad) {
+      const msg = comparison();
+      msg.rows[1][field] = value;
+      expect({ field, value, ok: isComparison(msg) }).toEqual({
+        field,
+        value,
+        ok: false
+      });
+    }
+  });
+
+  it('checks the reply fields: counts, mode, the XLA layer', () => {
+    const xla = {
+      path: 'seq/dense',
+      class_name: 'Dense',
+      max_abs_diff: 0.02,
+      text: 'XLA changes seq/dense first'
+    };
+    expect(isComparison({ ...comparison(), mode: 'xla', xla_layer: xla })).toBe(
+      true
+    );
+    const bad: Array<[string, unknown]> = [
+      ['causes', { 'python-value': -1 }],
+      ['causes', { 'python-value': 'one' }],
+      ['causes', [1]],
+      ['noise', 1.5],
+      ['mode', 'eager'],
+      ['xla_layer', { ...xla, text: null }],
+      ['xla_layer', 'seq/dense'],
+      ['first_difference', -1],
+      ['seconds', 'slow']
+    ];
+    for (const [field, value] of bad) {
+      const msg = { ...comparison(), [field]: value };
+      expect({ field, ok: isComparison(msg) }).toEqual({ field, ok: false });
+    }
+  });
+
+  it('takes jit_compile as a boolean only', () => {
+    const req = clone(EXAMPLES.get('get_comparison')!) as any;
+    expect(decodeMessage({ ...req, jit_compile: true })).not.toBeNull();
+    expect(decodeMessage({ ...req, jit_compile: 1 })).toBeNull();
   });
 });
 

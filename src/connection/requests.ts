@@ -42,11 +42,14 @@ const TIMER_SLICE_MS = 250;
  * and that is not a failure. Looking only when `ms` is up would fire in the
  * moment of idle between two cells of "Run All" (seen on a loaded machine:
  * the handshake given up while the demo's cells ran), so the status is looked
- * at every slice and a busy one starts the count again. It never fires once
- * `stopped()` is true; `window.clearTimeout(timer.id)` stops it.
+ * at every slice and a busy one starts the count again. `kernel.busy` says
+ * whether any request is running (BusyTracker, busy.ts: the kernel's last
+ * status alone can be the "idle" of a short request answered during a cell).
+ * It never fires once `stopped()` is true; `window.clearTimeout(timer.id)`
+ * stops it.
  */
 export function startBusyAwareTimer(
-  kernel: Kernel.IKernelConnection,
+  kernel: { readonly busy: boolean },
   ms: number,
   stopped: () => boolean,
   fire: () => void
@@ -59,7 +62,7 @@ export function startBusyAwareTimer(
       if (stopped()) {
         return;
       }
-      quiet = kernel.status === 'busy' ? 0 : quiet + slice;
+      quiet = kernel.busy ? 0 : quiet + slice;
       if (quiet >= ms) {
         fire();
       } else {

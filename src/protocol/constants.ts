@@ -5,7 +5,7 @@
  */
 
 /** Protocol version spoken by this frontend (not the package version). */
-export const PROTOCOL_VERSION = '1.3.0';
+export const PROTOCOL_VERSION = '1.4.0';
 
 /** Comm target name, registered on both sides. */
 export const COMM_TARGET = 'eager_lab';

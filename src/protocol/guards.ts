@@ -48,6 +48,7 @@ import type {
   ITrends,
   IValues,
   IWelcome,
+  IXlaLayer,
   Message,
   MessageType,
   Push,
@@ -274,7 +275,7 @@ export function isGetValues(v: unknown): v is IGetValues {
 }
 
 function isValueSource(v: unknown): v is ValueSource {
-  return v === 'eager' || v === 'graph';
+  return v === 'eager' || v === 'graph' || v === 'xla' || v === 'xla_eager';
 }
 
 export function isValueDType(v: unknown): v is ValueDType {
@@ -309,13 +310,34 @@ export function isComparisonRow(v: unknown): v is IComparisonRow {
     orNull(isStr)(v.graph) &&
     isStr(v.op) &&
     orNull(isNat)(v.eager_index) &&
+    (v.eager_summary === undefined || orNull(isStr)(v.eager_summary)) &&
     orNull(isStr)(v.graph_summary) &&
     isNullableNum(v.max_abs_diff) &&
     isNullableNum(v.max_rel_diff) &&
     isBool(v.diverges) &&
     (v.only_in === null || v.only_in === 'eager' || v.only_in === 'graph') &&
-    orNull(isStr)(v.why)
+    orNull(isStr)(v.why) &&
+    // 1.4: absent from older kernels
+    (v.cause === undefined || orNull(isStr)(v.cause)) &&
+    (v.cause_text === undefined || orNull(isStr)(v.cause_text)) &&
+    (v.noise === undefined || isBool(v.noise)) &&
+    (v.origin === undefined || orNull(isNat)(v.origin)) &&
+    (v.layer === undefined || orNull(isStr)(v.layer))
   );
+}
+
+export function isXlaLayer(v: unknown): v is IXlaLayer {
+  return (
+    isObj(v) &&
+    orNull(isStr)(v.path) &&
+    orNull(isStr)(v.class_name) &&
+    isNullableNum(v.max_abs_diff) &&
+    isStr(v.text)
+  );
+}
+
+function isCauseCounts(v: unknown): v is Record<string, number> {
+  return isObj(v) && Object.values(v).every(isNat);
 }
 
 export function isGetComparison(v: unknown): v is IGetComparison {
@@ -325,7 +347,8 @@ export function isGetComparison(v: unknown): v is IGetComparison {
     hasRequestId(v) &&
     isStepLocator(v) &&
     isNat(v.offset) &&
-    isNat(v.limit)
+    isNat(v.limit) &&
+    (v.jit_compile === undefined || isBool(v.jit_compile))
   );
 }
 
@@ -336,6 +359,13 @@ export function isComparison(v: unknown): v is IComparison {
     hasRequestId(v) &&
     isStepLocator(v) &&
     orNull(isNat)(v.first_divergence) &&
+    // 1.4: absent from older kernels
+    (v.first_difference === undefined || orNull(isNat)(v.first_difference)) &&
+    (v.causes === undefined || isCauseCounts(v.causes)) &&
+    (v.noise === undefined || isNat(v.noise)) &&
+    (v.mode === undefined || v.mode === 'graph' || v.mode === 'xla') &&
+    (v.xla_layer === undefined || orNull(isXlaLayer)(v.xla_layer)) &&
+    (v.seconds === undefined || isNullableNum(v.seconds)) &&
     isNat(v.offset) &&
     isNat(v.total) &&
     arrayOf(isComparisonRow)(v.rows) &&

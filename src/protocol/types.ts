@@ -237,8 +237,12 @@ export interface ITensor {
   inputs?: number[];
 }
 
-/** (1.1) Whose value: a tensor row's (eager) or a comparison row's (graph). */
-export type ValueSource = 'eager' | 'graph';
+/**
+ * (1.1) Whose value: a tensor row's (eager) or a comparison row's (graph);
+ * (1.4) a row of the XLA comparison: its XLA (`xla`) or eager (`xla_eager`)
+ * value.
+ */
+export type ValueSource = 'eager' | 'graph' | 'xla' | 'xla_eager';
 
 export interface IGetValues {
   type: 'get_values';
@@ -273,14 +277,54 @@ export interface IComparisonRow {
   name: string | null;
   graph: string | null;
   op: string;
-  /** The eager row `i` of the twin; null for a graph-only tensor. */
+  /**
+   * The eager row `i` of the twin; null for a graph-only tensor, and (1.4)
+   * for a row of an XLA comparison, whose eager side is a value of an eager
+   * replay (`only_in` null; see `eager_summary`).
+   */
   eager_index: number | null;
+  /**
+   * (1.4) The eager value's summary where it is no row of the step (an XLA
+   * comparison's rows); null otherwise, absent from older kernels.
+   */
+  eager_summary?: string | null;
   graph_summary: string | null;
   max_abs_diff: number | null;
   max_rel_diff: number | null;
   diverges: boolean;
   only_in: 'eager' | 'graph' | null;
   why: string | null;
+  /**
+   * (1.4) Why a diverging row differs: `python-value`, `stateful`,
+   * `control-flow`, `graph-optimization[:<pass>]`, `xla`, `propagated` (or a
+   * cause a later kernel adds); null on rows that agree and on a difference
+   * the kernel could not attribute. Absent from older kernels, as are the
+   * fields below.
+   */
+  cause?: string | null;
+  /** (1.4) One line: what happened, where, and the fix. */
+  cause_text?: string | null;
+  /** (1.4) The difference is explained by optimisation alone. */
+  noise?: boolean;
+  /** (1.4) A propagated difference: the row `k` it came from. */
+  origin?: number | null;
+  /** (1.4) The Keras layer: `"<path> (<class>)"`. */
+  layer?: string | null;
+}
+
+/** (1.4) What a comparison against XLA (`jit_compile`) was run as. */
+export type ComparisonMode = 'graph' | 'xla';
+
+/**
+ * (1.4) The first Keras layer whose XLA forward/backward differs from eager;
+ * `path`, `class_name` and `max_abs_diff` are null when no single layer does
+ * (`text` says where the difference comes from then).
+ */
+export interface IXlaLayer {
+  path: string | null;
+  class_name: string | null;
+  max_abs_diff: number | null;
+  text: string;
 }
 
 export interface IGetComparison {
@@ -290,6 +334,8 @@ export interface IGetComparison {
   step: number;
   offset: number;
   limit: number;
+  /** (1.4) Against XLA instead of the graph; send only to a kernel with `xla`. */
+  jit_compile?: boolean;
 }
 
 export interface IComparison {
@@ -297,7 +343,21 @@ export interface IComparison {
   request_id: string;
   recording_id: number;
   step: number;
+  /**
+   * Row `k` of the first divergence: (1.4) the first *real* one (not noise,
+   * not propagated); before 1.4, the first row beyond tolerance.
+   */
   first_divergence: number | null;
+  /** (1.4) The first row beyond tolerance, whatever its cause. */
+  first_difference?: number | null;
+  /** (1.4) Diverging rows per cause (`unknown` for a null cause). */
+  causes?: Record<string, number>;
+  /** (1.4) How many diverging rows are optimisation noise. */
+  noise?: number;
+  mode?: ComparisonMode;
+  xla_layer?: IXlaLayer | null;
+  /** (1.4) How long the comparison took in the kernel. */
+  seconds?: number | null;
   offset: number;
   total: number;
   rows: IComparisonRow[];

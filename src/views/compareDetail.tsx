@@ -1,11 +1,13 @@
 /**
  * The selected row of a compared step in the detail pane: the verdict
- * (diverges, matches, only in one mode), the graph value's summary and the
- * values side by side, eager | graph | Δ, page by page.
+ * (diverges, matches, only in one mode), (1.4) why it differs, in which
+ * layer, and where a propagated difference came from, the graph value's
+ * summary and the values side by side, eager | graph | Δ, page by page.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
-import type { IComparisonRow } from '../protocol';
+import type { ComparisonMode, IComparisonRow } from '../protocol';
+import { rowCauseLabel } from './causeText';
 import type { IValuesPage } from '../tokens';
 import { formatNumber, formatValue, unravel } from './format';
 import { ValuesPager } from './pager';
@@ -19,6 +21,14 @@ type Fetch = (
   count: number
 ) => Promise<IValuesPage | null>;
 
+/** A propagated row's origin: its row and how to name it. */
+export interface IOrigin {
+  k: number;
+  label: string;
+  /** Select and show the origin row. */
+  reveal: () => void;
+}
+
 export function CompareSection(props: {
   row: IComparisonRow;
   /** The eager twin's value (null: graph-only, or its value is gone). */
@@ -26,21 +36,34 @@ export function CompareSection(props: {
   /** Why the eager twin has no value to show beside the graph's, if so. */
   noEager?: string | null;
   fetchGraph: Fetch;
+  /** What the comparison is against (graph by default). */
+  mode?: ComparisonMode;
+  /** A propagated row: the row its difference came from. */
+  origin?: IOrigin | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { row, trans } = props;
+  const xla = props.mode === 'xla';
   return (
     <section
       className="jp-EagerLab-compare"
-      aria-label={trans.__('Eager and graph')}
+      aria-label={xla ? trans.__('Eager and XLA') : trans.__('Eager and graph')}
     >
       <div className="jp-EagerLab-sectionTitle">
-        {trans.__('Eager vs graph')} <Verdict row={row} trans={trans} />
+        {xla ? trans.__('Eager vs XLA') : trans.__('Eager vs graph')}{' '}
+        <Verdict row={row} trans={trans} />
       </div>
+      <Cause row={row} origin={props.origin ?? null} trans={trans} />
       <dl className="jp-EagerLab-fields">
+        {row.eager_summary && (
+          <>
+            <dt>{trans.__('Eager')}</dt>
+            <dd className="jp-EagerLab-eagerSummary">{row.eager_summary}</dd>
+          </>
+        )}
         {row.graph_summary !== null && (
           <>
-            <dt>{trans.__('Graph')}</dt>
+            <dt>{xla ? trans.__('XLA') : trans.__('Graph')}</dt>
             <dd className="jp-EagerLab-graphSummary">{row.graph_summary}</dd>
           </>
         )}
@@ -67,6 +90,7 @@ export function CompareSection(props: {
           fetchEager={props.fetchEager}
           noEager={props.noEager ?? null}
           fetchGraph={props.fetchGraph}
+          xla={xla}
           trans={trans}
         />
       )}
@@ -74,10 +98,75 @@ export function CompareSection(props: {
   );
 }
 
-/** A graph-only row: there is no eager tensor to show beside it. */
+/**
+ * (1.4) Why the row differs (the kernel's sentence under its short label),
+ * the Keras layer it belongs to, and for a propagated difference a link to
+ * the row it came from. Nothing from an older kernel.
+ */
+function Cause(props: {
+  row: IComparisonRow;
+  origin: IOrigin | null;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { row, origin, trans } = props;
+  const label = rowCauseLabel(row, trans);
+  if (!label && !row.layer) {
+    return null;
+  }
+  return (
+    <dl className="jp-EagerLab-fields jp-EagerLab-cause">
+      {label && (
+        <>
+          <dt>{trans.__('Cause')}</dt>
+          <dd>
+            <span
+              className={`jp-EagerLab-causeLabel${row.noise ? ' jp-mod-noise' : ''}`}
+            >
+              {label}
+              {row.noise ? ` (${trans.__('optimisation noise')})` : ''}
+            </span>
+            {row.cause_text && (
+              <div className="jp-EagerLab-causeText">{row.cause_text}</div>
+            )}
+          </dd>
+        </>
+      )}
+      {origin && (
+        <>
+          <dt>{trans.__('From')}</dt>
+          <dd>
+            <button
+              type="button"
+              className="jp-EagerLab-noteLink jp-EagerLab-originLink"
+              title={trans.__('Show the row this difference came from')}
+              onClick={origin.reveal}
+            >
+              {origin.label}
+            </button>
+          </dd>
+        </>
+      )}
+      {row.layer && (
+        <>
+          <dt>{trans.__('Layer')}</dt>
+          <dd className="jp-EagerLab-layer">{row.layer}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+/**
+ * A row without an eager tensor of the step: graph-only (nothing to show
+ * beside its value), or a row of an XLA comparison, whose eager value comes
+ * from an eager replay of the step (`fetchEager`).
+ */
 export function GraphOnlyDetail(props: {
   row: IComparisonRow;
   fetchGraph: Fetch;
+  fetchEager?: Fetch | null;
+  mode?: ComparisonMode;
+  origin?: IOrigin | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { row, trans } = props;
@@ -99,14 +188,24 @@ export function GraphOnlyDetail(props: {
         )}
       </dl>
       <p className="jp-EagerLab-detailHint">
-        {trans.__(
-          'Only in the graph: eager execution never makes this tensor (gradient shape arithmetic, control-flow bookkeeping), so it has no eager twin.'
-        )}
+        {row.only_in !== 'graph'
+          ? trans.__(
+              'Against XLA the step is compared by what it exposes (outputs, gradients, variables after the update): this eager value comes from an eager run of the step, not from one of its recorded tensors.'
+            )
+          : props.mode === 'xla'
+            ? trans.__(
+                'Only in the XLA run: no eager value is paired with this one, so it is shown alone.'
+              )
+            : trans.__(
+                'Only in the graph: eager execution never makes this tensor (gradient shape arithmetic, control-flow bookkeeping), so it has no eager twin.'
+              )}
       </p>
       <CompareSection
         row={row}
-        fetchEager={null}
+        fetchEager={props.fetchEager ?? null}
         fetchGraph={props.fetchGraph}
+        mode={props.mode}
+        origin={props.origin}
         trans={trans}
       />
     </div>
@@ -145,6 +244,8 @@ function SideBySide(props: {
   fetchEager: Fetch | null;
   noEager: string | null;
   fetchGraph: Fetch;
+  /** The other side is XLA's run, not the graph's. */
+  xla: boolean;
   trans: TranslationBundle;
 }): JSX.Element {
   const { trans } = props;
@@ -216,7 +317,9 @@ function SideBySide(props: {
           <tr>
             <th scope="col">{trans.__('index')}</th>
             <th scope="col">{trans.__('eager')}</th>
-            <th scope="col">{trans.__('graph')}</th>
+            <th scope="col">
+              {props.xla ? trans.__('XLA') : trans.__('graph')}
+            </th>
             <th scope="col">Δ</th>
           </tr>
         </thead>

@@ -1,8 +1,9 @@
 /**
- * The eager | graph | diff table of a compared step: one row per graph
- * tensor in graph execution order (graph-only tensors included), then the
- * eager-only ones; diverging rows highlighted. Virtualized text DOM, like
- * the tensor table.
+ * The eager | graph | diff | cause table of a compared step: one row per
+ * graph tensor in graph execution order (graph-only tensors included), then
+ * the eager-only ones; diverging rows highlighted, optimisation noise and
+ * propagated differences toned down. Virtualized text DOM, like the tensor
+ * table.
  */
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
@@ -12,6 +13,7 @@ import type { EagerLabModel } from '../model';
 import type { INameFit } from '../names';
 import { DistinctNames, fitName } from '../names';
 import type { IComparisonRow } from '../protocol';
+import { rowCauseLabel, rowCauseTitle } from './causeText';
 import { formatShort } from './sparkline';
 import { gridCell, gridHeader, setNameCell } from './cells';
 import { ROW_CLASS, VirtualGrid } from './grid';
@@ -19,7 +21,7 @@ import { ROW_CLASS, VirtualGrid } from './grid';
 export const COMPARE_TABLE_CLASS = 'jp-EagerLab-compareTable';
 export const COMPARE_ROW_CLASS = 'jp-EagerLab-compareRow';
 
-const COLUMNS = ['name', 'op', 'eager', 'graph', 'diff'] as const;
+const COLUMNS = ['name', 'op', 'eager', 'graph', 'diff', 'cause'] as const;
 
 export class ComparisonTable extends VirtualGrid {
   constructor(options: ComparisonTable.IOptions) {
@@ -58,8 +60,10 @@ export class ComparisonTable extends VirtualGrid {
     Private.fillRow(
       node,
       row,
-      eager?.summary ?? null,
+      // An XLA row's eager side is no tensor of the step: its summary comes with it.
+      eager?.summary ?? row.eager_summary ?? null,
       row.k === this._cmp.firstDivergence,
+      this._cmp.mode === 'xla',
       this._trans,
       row.name === null
         ? undefined
@@ -92,6 +96,17 @@ export class ComparisonTable extends VirtualGrid {
   }
 
   private _refill(): void {
+    // The Cause column takes room only when the kernel sends causes (1.4).
+    this.toggleClass('jp-mod-causes', this._cmp.hasCauses);
+    const graph = this.node.querySelector(
+      '.jp-EagerLab-headerRow .jp-EagerLab-col-graph'
+    );
+    if (graph) {
+      graph.textContent =
+        this._cmp.mode === 'xla'
+          ? this._trans.__('XLA')
+          : this._trans.__('Graph');
+    }
     if (!this.isHidden) {
       this.refill(); // else the eager table is shown: refilled when this one is
     }
@@ -137,7 +152,8 @@ namespace Private {
       op: [trans.__('Op'), trans.__('Op')],
       eager: [trans.__('Eager'), trans.__('The eager value (run_eagerly)')],
       graph: [trans.__('Graph'), trans.__('The same tensor in the graph run')],
-      diff: [trans.__('max |Δ|'), trans.__('Largest |graph − eager|')]
+      diff: [trans.__('max |Δ|'), trans.__('Largest |graph − eager|')],
+      cause: [trans.__('Cause'), trans.__('Why the values differ')]
     };
     return gridHeader(COLUMNS.map(c => [c, ...titles[c]] as const));
   }
@@ -147,6 +163,7 @@ namespace Private {
     row: IComparisonRow,
     eagerSummary: string | null,
     first: boolean,
+    xla: boolean,
     trans: TranslationBundle,
     nameFit?: INameFit
   ): void {
@@ -154,6 +171,11 @@ namespace Private {
     node.setAttribute('role', 'row');
     node.className = `${ROW_CLASS} ${COMPARE_ROW_CLASS}`;
     node.classList.toggle('jp-mod-diverges', row.diverges);
+    node.classList.toggle('jp-mod-noise', row.diverges && row.noise === true);
+    node.classList.toggle(
+      'jp-mod-propagated',
+      row.diverges && row.cause === 'propagated'
+    );
     node.classList.toggle('jp-mod-firstDivergence', first);
     node.classList.toggle('jp-mod-graphOnly', row.only_in === 'graph');
     node.classList.toggle('jp-mod-eagerOnly', row.only_in === 'eager');
@@ -164,7 +186,7 @@ namespace Private {
       delete node.dataset.tensorIndex;
     }
 
-    const [name, op, eager, graph, diff] = COLUMNS.map(c => {
+    const [name, op, eager, graph, diff, cause] = COLUMNS.map(c => {
       const el = cell('gridcell', c);
       node.appendChild(el);
       return el;
@@ -184,7 +206,9 @@ namespace Private {
     op.title = row.op;
 
     if (row.only_in === 'graph') {
-      eager.textContent = trans.__('only in graph');
+      eager.textContent = xla
+        ? trans.__('only in XLA')
+        : trans.__('only in graph');
       eager.classList.add('jp-EagerLab-muted');
       eager.title = trans.__(
         'Eager execution never makes this tensor (shape arithmetic of gradients, control flow)'
@@ -214,6 +238,11 @@ namespace Private {
         : '';
     if (row.diverges) {
       diff.classList.add('jp-EagerLab-badge');
+    }
+    cause.textContent = rowCauseLabel(row, trans);
+    cause.title = rowCauseTitle(row, trans);
+    if (row.diverges && row.cause) {
+      cause.dataset.cause = row.cause;
     }
   }
 }

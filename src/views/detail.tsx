@@ -11,9 +11,10 @@ import * as React from 'react';
 import type { ComparisonModel } from '../comparison';
 import type { Detail, EagerLabModel } from '../model';
 import type { TrendsModel } from '../trends';
-import type { ITensor, ITensorRow } from '../protocol';
+import type { IComparisonRow, ITensor, ITensorRow } from '../protocol';
 import type { FetchValues } from '../tokens';
 import { copyText } from './clipboard';
+import type { IOrigin } from './compareDetail';
 import { CompareSection, GraphOnlyDetail } from './compareDetail';
 import { formatNumber, formatValue, unravel } from './format';
 import { Heatmap } from './heatmap';
@@ -59,12 +60,22 @@ export class DetailView extends ReactWidget {
     const cmpRow = cmp?.active ? cmp.selected : null;
     const fetchGraph = (p: number[], o: number, c: number) =>
       cmp!.fetchGraphValues(cmpRow!.k, p, o, c);
+    const mode = cmp?.mode;
+    const origin = cmpRow ? this._origin(cmpRow) : null;
     if (cmpRow && cmpRow.eager_index === null) {
+      // Graph-only, or an XLA row, whose eager value is no tensor of the step.
       return (
         <GraphOnlyDetail
           key={`${key}/g${cmpRow.k}`}
           row={cmpRow}
           fetchGraph={fetchGraph}
+          fetchEager={
+            cmpRow.only_in === null
+              ? (p, o, c) => cmp!.fetchGraphValues(cmpRow.k, p, o, c, 'eager')
+              : null
+          }
+          mode={mode}
+          origin={origin}
           trans={this._trans}
         />
       );
@@ -94,6 +105,8 @@ export class DetailView extends ReactWidget {
             }
             noEager={noEager}
             fetchGraph={fetchGraph}
+            mode={mode}
+            origin={origin}
             trans={this._trans}
           />
         )}
@@ -110,6 +123,21 @@ export class DetailView extends ReactWidget {
         )}
       </>
     );
+  }
+
+  /** A propagated row's origin, as the detail links to it. */
+  private _origin(row: IComparisonRow): IOrigin | null {
+    const cmp = this._comparison!;
+    const k = row.origin;
+    const from = k === undefined || k === null ? undefined : cmp.rows[k];
+    if (!from) {
+      return null;
+    }
+    return {
+      k: from.k,
+      label: from.name ?? `<unnamed> ${from.op}`,
+      reveal: () => cmp.revealOrigin(row.k)
+    };
   }
 
   /** `trend`: the tensor's chart over the steps, shown below its statistics. */

@@ -13,6 +13,7 @@ import { ComparisonModel } from '../comparison';
 import type { EagerLabModel } from '../model';
 import { TrendsModel } from '../trends';
 import type { ISource, ITensorRow } from '../protocol';
+import { CompareControls } from './compareControls';
 import { ComparisonTable } from './compareTable';
 import { DetailView } from './detail';
 import { EmptyView, isEmptyReason } from './empty';
@@ -61,6 +62,7 @@ export class EagerLabSidebar extends SidePanel {
     this.header.addWidget(heading);
 
     this._comparison = new ComparisonModel(this._model);
+    this._compareControls = new CompareControls(this._comparison, trans);
     this._trends = new TrendsModel(this._model);
     this._controls = new Widget({ node: this._createControls() });
     this._controls.addClass('jp-EagerLab-controls');
@@ -225,56 +227,22 @@ export class EagerLabSidebar extends SidePanel {
     notes.className = 'jp-EagerLab-notes';
     info.append(count, notes);
 
-    const viewRow = document.createElement('div');
-    viewRow.className = 'jp-EagerLab-controlRow jp-EagerLab-viewRow';
-    const views = document.createElement('div');
-    views.className = 'jp-EagerLab-viewSwitch';
-    views.setAttribute('role', 'group');
-    views.setAttribute('aria-label', trans.__('View'));
-    const eagerView = document.createElement('button');
-    eagerView.type = 'button';
-    eagerView.className = 'jp-mod-styled jp-EagerLab-viewEager';
-    eagerView.textContent = trans.__('Eager');
-    eagerView.title = trans.__('The tensors of the eager step');
-    eagerView.addEventListener(
-      'click',
-      () => void this._comparison.setActive(false)
-    );
-    const compareView = document.createElement('button');
-    compareView.type = 'button';
-    compareView.className = 'jp-mod-styled jp-EagerLab-viewCompare';
-    compareView.textContent = trans.__('Eager vs graph');
-    compareView.addEventListener(
-      'click',
-      () => void this._comparison.setActive(true)
-    );
-    views.append(eagerView, compareView);
-    const jump = document.createElement('button');
-    jump.type = 'button';
-    jump.className = 'jp-mod-styled jp-EagerLab-firstDivergence';
-    jump.textContent = trans.__('First divergence');
-    jump.title = trans.__(
-      'Show the first tensor, in graph execution order, whose eager and graph values differ beyond tolerance'
-    );
-    jump.addEventListener('click', () =>
-      this._comparison.jumpToFirstDivergence()
-    );
-    const compareInfo = document.createElement('div');
-    compareInfo.className = 'jp-EagerLab-compareInfo';
-    compareInfo.setAttribute('aria-live', 'polite');
-    viewRow.append(views, jump);
-
     const notice = document.createElement('div');
     notice.className = 'jp-EagerLab-sourceNotice';
     notice.setAttribute('role', 'status');
     notice.hidden = true;
     this._notice = notice;
 
-    node.append(stepRow, filterRow, viewRow, compareInfo, info, notice);
-    this._eagerView = eagerView;
-    this._compareView = compareView;
-    this._jump = jump;
-    this._compareInfo = compareInfo;
+    const compare = this._compareControls;
+    node.append(
+      stepRow,
+      filterRow,
+      compare.viewRow,
+      compare.info,
+      compare.xlaLayer,
+      info,
+      notice
+    );
     this._notes = notes;
     this._select = select;
     this._filter = filter;
@@ -304,9 +272,7 @@ export class EagerLabSidebar extends SidePanel {
   /** The view switch, the compare status line and which table is shown. */
   private _renderCompare(): void {
     const trans = this._t;
-    const cmp = this._comparison;
-    const active = cmp.active;
-    const availability = cmp.availability;
+    const active = this._comparison.active;
     this._table.setHidden(active);
     this._compareTable.setHidden(!active);
     this._groupToggle.disabled = active;
@@ -315,62 +281,7 @@ export class EagerLabSidebar extends SidePanel {
           'The eager | graph view lists tensors in graph execution order'
         )
       : '';
-    for (const [button, on] of [
-      [this._eagerView, !active],
-      [this._compareView, active]
-    ] as const) {
-      button.setAttribute('aria-pressed', String(on));
-      button.classList.toggle('jp-mod-active', on);
-    }
-    this._compareView.disabled = !active && !availability.ok;
-    this._compareView.title = availability.ok
-      ? trans.__(
-          'Run this step again as a graph from the same starting state and compare every tensor (seconds; the model is left as it was)'
-        )
-      : trans.__('Cannot compare: %1', availability.why);
-    const state = cmp.state;
-    this._jump.hidden = !(
-      state.kind === 'loaded' && cmp.firstDivergence !== null
-    );
-    const info = this._compareInfo;
-    info.classList.toggle('jp-mod-error', state.kind === 'error');
-    switch (state.kind) {
-      case 'off':
-        info.textContent = '';
-        break;
-      case 'loading':
-        info.textContent = trans.__(
-          'Running the step as a graph from its starting state…'
-        );
-        break;
-      case 'error':
-        // The kernel's reasons already say "cannot compare step N: …".
-        info.textContent = /^cannot compare/i.test(state.message)
-          ? state.message.charAt(0).toUpperCase() + state.message.slice(1)
-          : trans.__('Could not compare: %1', state.message);
-        break;
-      case 'loaded': {
-        const rows = cmp.rows;
-        const { graphOnly, eagerOnly, diverging } = cmp.counts;
-        const first =
-          cmp.firstDivergence !== null ? rows[cmp.firstDivergence] : null;
-        let text = trans.__(
-          '%1 graph tensors (%2 only in graph)',
-          rows.length - eagerOnly,
-          graphOnly
-        );
-        if (eagerOnly) {
-          text += ` · ${trans.__('%1 only in eager', eagerOnly)}`;
-        }
-        text += ' · ';
-        text += first
-          ? trans.__('%1 diverge; first: %2', diverging, first.name ?? first.op)
-          : trans.__('no divergence beyond tolerance');
-        info.textContent = text;
-        break;
-      }
-    }
-    info.hidden = info.textContent === '';
+    this._compareControls.render();
   }
 
   private _renderSteps(): void {
@@ -422,11 +333,8 @@ export class EagerLabSidebar extends SidePanel {
   }
 
   private _comparison: ComparisonModel;
-  private _compareInfo!: HTMLElement;
+  private _compareControls: CompareControls;
   private _compareTable: ComparisonTable;
-  private _compareView!: HTMLButtonElement;
-  private _eagerView!: HTMLButtonElement;
-  private _jump!: HTMLButtonElement;
   private _trends: TrendsModel;
   private _controls: Widget;
   private _count!: HTMLElement;

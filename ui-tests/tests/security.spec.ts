@@ -1,7 +1,8 @@
 /**
  * Names come from the kernel, which runs user code: the panel must render them as text.
  * Hostile tensor, scope and recording names are shown literally in the table, its scope
- * groups, the detail, the eager | graph view and the step selector, and no script runs.
+ * groups, the detail, the eager | graph view (a row's cause, its sentence and layer too)
+ * and the step selector, and no script runs.
  */
 import { expect, test } from '@jupyterlab/galata';
 import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
@@ -53,7 +54,9 @@ test('hostile names are shown as text, never as markup', async ({
       'import tensorflow as tf, eager_lab',
       `H, S = ${JSON.stringify(HOSTILE)}, ${JSON.stringify(SCOPE)}`,
       'compared = eager_lab.last.steps[-1].comparison',
-      'next(r for r in compared.rows if r.name == "mul:0").name = H',
+      'r = next(r for r in compared.rows if r.name == "mul:0")',
+      // (1.4) its cause, the sentence and the layer come from the kernel too
+      'r.name, r.cause, r.cause_text, r.layer = H, S, H, S',
       'def f(x):',
       '    return x * x',
       'f.__name__ = H',
@@ -101,6 +104,11 @@ test('hostile names are shown as text, never as markup', async ({
   await hostileRow.locator('.jp-EagerLab-col-name').hover();
   await hostileRow.locator('.jp-EagerLab-col-name').click();
   await expect(detail(page).locator('.jp-EagerLab-verdict')).toBeVisible();
+  await expect(hostileRow.locator('.jp-EagerLab-col-cause')).toHaveText(SCOPE);
+  await expect(detail(page).locator('.jp-EagerLab-causeText')).toHaveText(
+    HOSTILE
+  );
+  await expect(detail(page).locator('.jp-EagerLab-layer')).toHaveText(SCOPE);
 
   // Nothing was parsed as markup, nothing ran.
   await expect(sidebar(page).locator('img')).toHaveCount(0);
