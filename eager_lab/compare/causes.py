@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import compat
 from ..naming.layers import LayerIndex
 from .diff import diff
+from .grappler import name_passes
+from .op_rerun import rerun, same
 
 STATEFUL_RANDOM = frozenset({
     "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
@@ -69,7 +70,6 @@ def attribute(step, run, comparison, progress=None) -> None:
     if optimised:
         if progress is not None:
             progress(f"naming the graph rewrite behind {len(optimised)} differences")
-        from .grappler import name_passes
         name_passes(run, rows, optimised)
     _propagate_noise(rows, run, sources)
 
@@ -129,8 +129,8 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
                           f"another branch than eager{line}")
         return differing or None
     constants_only = not carried
-    own = _rerun(g, input_rows, feeds)
-    if own is not None and not _same(own, g.value):
+    own = rerun(g, input_rows, feeds)
+    if own is not None and not same(own, g.value):
         row.cause = "graph-optimization"
         row.cause_text = (f"{op_type} computes differently in the graph from the same inputs "
                           f"(re-run eagerly on the graph's inputs: max |Δ| "
@@ -260,44 +260,6 @@ def _propagate_noise(rows, run, sources: dict) -> None:
                                 f"difference comes from {origin.name} ({origin.cause})")
 
 
-# -- running one op eagerly -------------------------------------------------------------
-def _rerun(g, input_rows, feeds: dict, eager_inputs: "dict | None" = None):
-    """The op's outputs computed eagerly on the graph's input values (or None: cannot).
-
-    ``feeds``: the step's own arguments (graph inputs), the same eagerly and in the graph.
-    """
-    op = g.op
-    if op is None or not compat.can_execute() or len(input_rows) != len(op.inputs):
-        return None
-    if op.op_def.is_stateful:   # a second run would consume state again
-        return None
-    values = []
-    for k, r in enumerate(input_rows):
-        if eager_inputs is not None and k in eager_inputs:
-            values.append(eager_inputs[k])
-        elif r is not None and r.graph_value is not None:
-            values.append(r.graph_value)
-        elif g.inputs[k] in feeds:
-            values.append(feeds[g.inputs[k]])
-        else:
-            return None
-    return _rerun_on(g, values)
-
-
-def _rerun_on(g, values: list):
-    """The op of ``g`` run eagerly on ``values`` (its output of ``g``'s slot), or None."""
-    op = g.op
-    attrs = _eager_attrs(op)
-    if attrs is None:
-        return None
-    try:
-        outputs = compat.execute_op(op.type, values, attrs, len(op.outputs))
-        slot = int(g.name.rpartition(":")[2])
-        return outputs[slot].numpy()
-    except Exception:  # noqa: BLE001 - an op that cannot run alone: no evidence either way
-        return None
-
-
 def _frozen_input(g, row, input_rows, feeds, tolerances) -> bool | None:
     """Do the graph-only inputs (constants) differ from what eager used? None: can't tell.
 
@@ -315,55 +277,13 @@ def _frozen_input(g, row, input_rows, feeds, tolerances) -> bool | None:
             if value is None:
                 return None
             eager_inputs[k] = value
-    again = _rerun(g, input_rows, feeds, eager_inputs)
+    again = rerun(g, input_rows, feeds, eager_inputs)
     eager = row.eager.value
     if again is None or eager is None:
         return None
-    if _same(again, eager):
+    if same(again, eager):
         return None   # the constants agree: the difference is not theirs
     return diff(eager, again, row.eager.dtype, tolerances)[2]
-
-
-def _eager_attrs(op) -> tuple | None:
-    """A graph node's attributes as TFE_Py_Execute takes them (name, value, ...)."""
-    out = []
-    for name, value in op.node_def.attr.items():
-        if name.startswith("_"):
-            continue
-        kind = value.WhichOneof("value")
-        if kind == "list":
-            lst = value.list
-            if lst.func:
-                return None
-            field_name = next((f for f in ("type", "i", "f", "b", "s", "shape")
-                               if len(getattr(lst, f))), None)
-            if field_name == "shape":
-                v = [_dims(s) for s in lst.shape]
-            else:
-                v = list(getattr(lst, field_name)) if field_name else []
-        elif kind == "shape":
-            v = _dims(value.shape)
-        elif kind == "tensor":
-            v = value.tensor
-        elif kind in ("type", "i", "f", "b", "s"):
-            v = getattr(value, kind)
-        else:
-            return None
-        out += [name, v]
-    return tuple(out)
-
-
-def _dims(shape):
-    return None if shape.unknown_rank else [d.size for d in shape.dim]
-
-
-def _same(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        return False
-    if a.dtype.kind in "fc":
-        return bool(np.array_equal(a, b, equal_nan=True))
-    return bool(np.array_equal(a, b))
 
 
 def _max_abs(a, b) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import compat
+from .op_rerun import rerun, rerun_on, same
 
 #: Grappler options (tf.config.optimizer) tried one at a time, most frequent culprit first.
 PASSES = ("arithmetic_optimization", "remapping", "constant_folding", "layout_optimizer",
@@ -35,7 +36,6 @@ def pass_label(option: str) -> str:
 
 def name_passes(run, rows, optimised: list) -> None:
     """Narrow each ``graph-optimization`` row in ``optimised`` to a pass where it can."""
-    from .causes import _rerun   # the eager kernel's value on the graph's inputs
     if run.concrete is None or not compat.can_toggle_grappler():
         return
     at = {(r.graph, r.name): k for k, r in reversed(list(enumerate(rows)))
@@ -45,7 +45,7 @@ def name_passes(run, rows, optimised: list) -> None:
         g = run.tensors[i]
         inputs = [rows[at[(rows[i].graph, n)]] if (rows[i].graph, n) in at else None
                   for n in g.inputs]
-        eager_kernel = _rerun(g, inputs, run.feeds)
+        eager_kernel = rerun(g, inputs, run.feeds)
         if g.op is not None and eager_kernel is not None:
             targets[g.name] = (i, eager_kernel)
     if not targets:
@@ -86,12 +86,11 @@ def name_passes(run, rows, optimised: list) -> None:
 
 def _as_eager(run, index: dict, name: str, values: dict) -> bool:
     """Does the op give, in this run, what the eager kernel gives on this run's inputs?"""
-    from .causes import _rerun_on
     g = run.tensors[index[name]]
     inputs = [values.get(n) for n in g.inputs]
     if any(v is None for v in inputs) or name not in values:
         return False
-    return _same(_rerun_on(g, inputs), values[name])
+    return _same(rerun_on(g, inputs), values[name])
 
 
 def _label(row, cause: str, why: str) -> None:
@@ -100,10 +99,7 @@ def _label(row, cause: str, why: str) -> None:
 
 
 def _same(a, b) -> bool:
-    if a is None or b is None:
-        return False
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    return a is not None and b is not None and same(a, b)
 
 
 class _Subgraph:

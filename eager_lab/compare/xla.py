@@ -34,6 +34,7 @@ from ..capturing.state import model_variables
 from ..errors import first_line
 from ..record.records import GraphRunError
 from .diff import CompareRow, Comparison, diff
+from .replay import replayed_state
 from .layer_probe import (capturing_inputs, draws_random, first_differing_layer, layer_label,
                           leaf_layers, numpy_value)
 
@@ -132,7 +133,6 @@ _NODE = re.compile(r"\{\{node ([^}]+)\}\}")
 
 def compare_with_xla(step, tolerances: dict) -> Comparison:
     """``step.compare(tolerances, jit_compile=True)`` (``tolerances`` already merged)."""
-    from .service import replayed_state
     with replayed_state(step) as replay:
         variables = _variables(replay)
         xla = _run_xla(step, replay, variables)
