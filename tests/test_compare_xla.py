@@ -300,3 +300,38 @@ def test_a_step_xla_cannot_compile_says_so_and_changes_nothing():
     assert err.value.__cause__ is None and err.value.__suppress_context__   # short traceback
     assert isinstance(err.value.tf_error, tf.errors.InvalidArgumentError)
     assert rec.steps[0].xla_comparison is None
+
+
+class PlantedNoise(keras.Model):
+    """Gradients scaled by np.random.rand(): a Python value, frozen in any trace."""
+
+    def __init__(self):
+        super().__init__()
+        self.d = keras.layers.Dense(2)
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(self.d(x) - y))
+        grads = tape.gradient(loss, self.trainable_variables)
+        grads = [g * np.random.rand() for g in grads]
+        self.optimizer.apply(grads, self.trainable_variables)
+        return {"loss": loss}
+
+
+def test_a_difference_the_plain_graph_has_too_is_not_blamed_on_xla():
+    keras.utils.set_random_seed(0)
+    model = PlantedNoise()
+    model.compile(optimizer="sgd")
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+    model.train_on_batch(x, y)
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(x, y)
+    step = rec.steps[0]
+    cmp = step.compare(jit_compile=True)
+    moved = [r for r in cmp.rows if r.diverges]
+    assert moved and all(r.op_type == "variable" for r in moved), moved
+    assert all(r.cause == "python-value" and "not XLA's doing" in r.cause_text for r in moved)
+    assert "np.random.rand()" in moved[0].cause_text or "mul" in moved[0].cause_text
+    # The plain-graph comparison it needed is kept on the step.
+    assert step.comparison is not None and step.comparison.first_divergence.cause == "python-value"

@@ -10,6 +10,7 @@ stage never imports this one.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from ..record import events
@@ -31,7 +32,8 @@ def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = Non
         if jit_compile:
             from .xla import compare_with_xla
             progress("running the step with XLA (compiling it first)")
-            comparison = compare_with_xla(step, tolerances)
+            comparison = compare_with_xla(step, tolerances, functools.partial(
+                _graph_comparison, step, tolerances, progress))
             attr = "xla_comparison"
         else:
             comparison = _compare_with_graph(step, tolerances, progress)
@@ -40,6 +42,16 @@ def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = Non
         progress.done()
     comparison.seconds = time.perf_counter() - started
     _keep(step, comparison, attr)
+    return comparison
+
+
+def _graph_comparison(step, tolerances, progress) -> Comparison:
+    """The plain-graph comparison the XLA one needs: the kept one, else run and kept."""
+    if step.comparison is not None and step.comparison.tolerances == tolerances:
+        return step.comparison
+    comparison = _compare_with_graph(step, tolerances, progress)
+    _keep(step, comparison, "comparison")
+    progress("narrowing the XLA difference to a layer")
     return comparison
 
 

@@ -131,8 +131,14 @@ _UNSUPPORTED = re.compile(r"on XLA_\w+: (\w+) \(")
 _NODE = re.compile(r"\{\{node ([^}]+)\}\}")
 
 
-def compare_with_xla(step, tolerances: dict) -> Comparison:
-    """``step.compare(tolerances, jit_compile=True)`` (``tolerances`` already merged)."""
+def compare_with_xla(step, tolerances: dict, graph_comparison=None) -> Comparison:
+    """``step.compare(tolerances, jit_compile=True)`` (``tolerances`` already merged).
+
+    ``graph_comparison()`` gives the step's plain-graph comparison (run on demand): a
+    value that differs from eager without XLA too is not XLA's doing, and gets the cause
+    the graph comparison found (a frozen ``np.random.rand()`` is a python-value under XLA
+    as well).
+    """
     with replayed_state(step) as replay:
         variables = _variables(replay)
         xla = _run_xla(step, replay, variables)
@@ -144,12 +150,60 @@ def compare_with_xla(step, tolerances: dict) -> Comparison:
     rows = _rows(eager, xla, variables, layers, tolerances)
     comparison = Comparison(rows, tolerances, mode="xla")
     if any(r.diverges for r in rows):
-        if calls:
+        with replayed_state(step) as replay:
+            plain = _run_plain_graph(step, replay, variables)
+        in_graph_too = _differ_as_a_graph(rows, eager, plain, tolerances)
+        if calls and len(in_graph_too) < sum(r.diverges for r in rows):
             with replayed_state(step):
                 narrowing = first_differing_layer(calls, tolerances)
             comparison.xla_layer = _xla_layer(narrowing, rows)
         _attribute(rows, comparison.xla_layer)
+        if in_graph_too:
+            _attribute_to_graph(rows, in_graph_too, graph_comparison)
     return comparison
+
+
+def _run_plain_graph(step, replay, variables) -> _Run:
+    """The step as the plain graph (no XLA): the one eager_lab traced for names."""
+    import tensorflow as tf
+    concrete = replay.traced() if replay.traced is not None else None
+    try:
+        if concrete is not None:
+            output = concrete(*replay.args, **replay.kwargs)
+        else:
+            output = tf.function(replay.python_function, autograph=False)(
+                *replay.args, **replay.kwargs)
+    except Exception as err:  # noqa: BLE001 - not a graph at all: compare() says the same
+        raise GraphRunError(step.index, err) from err
+    return _run(output, variables)
+
+
+def _differ_as_a_graph(rows, eager: _Run, plain: _Run, tolerances) -> set:
+    """Indices of diverging rows whose plain-graph value differs from eager as well."""
+    plain_values = [value for _, value, _ in plain.outputs] + [v for v, _ in plain.variables]
+    eager_values = [(value, dtype) for _, value, dtype in eager.outputs] + list(eager.variables)
+    found = set()
+    for k, (r, (value, dtype), graph) in enumerate(zip(rows, eager_values, plain_values)):
+        if r.diverges and diff(value, graph, dtype, tolerances)[2]:
+            found.add(k)
+    return found
+
+
+def _attribute_to_graph(rows, indices: set, graph_comparison) -> None:
+    """Rows that differ without XLA too: the cause the plain-graph comparison found."""
+    graph = graph_comparison() if graph_comparison is not None else None
+    first = graph.first_divergence if graph is not None else None
+    for k in indices:
+        r = rows[k]
+        if first is not None:
+            r.cause, r.noise = first.cause, False
+            r.cause_text = (f"not XLA's doing: it differs as a plain graph too, from "
+                            f"{first.name}: {first.cause_text}")
+        else:
+            r.cause, r.noise = "graph-optimization", True
+            r.cause_text = ("not XLA's doing: it differs as a plain graph too, where every "
+                            "difference is optimisation noise (compare() without "
+                            "jit_compile lists them)")
 
 
 # -- running the step ---------------------------------------------------------------------
