@@ -12,6 +12,7 @@ import type { EagerLabModel } from './model';
 import type { ICompareCounts } from './model/compareRows';
 import { CompareRows, isNoise } from './model/compareRows';
 import type {
+  ICompareProgress,
   ComparisonMode,
   IComparison,
   IComparisonRow,
@@ -41,6 +42,7 @@ export class ComparisonModel {
     main.statusChanged.connect(this._autoOpen, this);
     main.viewChanged.connect(this._onMainView, this);
     main.revealRequested.connect(this._onMainReveal, this);
+    main.compareProgress.connect(this._onProgress, this);
   }
 
   /** Whether the selected step can be compared (and why not, when not). */
@@ -127,6 +129,16 @@ export class ComparisonModel {
   /** (1.4, XLA) The first Keras layer whose XLA run differs from eager. */
   get xlaLayer(): IXlaLayer | null {
     return this._xlaLayer;
+  }
+
+  /**
+   * (1.4) While loading: the kernel's stage for this step and mode, and when
+   * the panel asked (ms, Date.now()), so that a view can show seconds waited.
+   */
+  get progress(): { stage: string | null; since: number } | null {
+    return this._state.kind === 'loading'
+      ? { stage: this._stage, since: this._loadingSince }
+      : null;
   }
 
   /** (1.4) How long the kernel took to compare, in seconds. */
@@ -361,6 +373,8 @@ export class ComparisonModel {
       return;
     }
     const gen = ++this._generation;
+    this._stage = null;
+    this._loadingSince = Date.now();
     this._setState({ kind: 'loading' });
     const rows: IComparisonRow[] = [];
     let last: IComparison | null = null;
@@ -430,6 +444,21 @@ export class ComparisonModel {
     this._selectionChanged.emit(null);
   }
 
+  private _onProgress(_: EagerLabModel, push: ICompareProgress): void {
+    const sel = this._main.selection;
+    if (
+      this._state.kind !== 'loading' ||
+      !sel ||
+      push.recording_id !== sel.recordingId ||
+      push.step !== sel.step ||
+      push.mode !== this._mode
+    ) {
+      return;
+    }
+    this._stage = push.stage;
+    this._changed.emit();
+  }
+
   private _setState(state: ComparisonState): void {
     this._state = state;
     this._changed.emit();
@@ -460,6 +489,8 @@ export class ComparisonModel {
   private _mode: ComparisonMode = 'graph';
   private _revealRequested = new Signal<this, number>(this);
   private _seconds: number | null = null;
+  private _stage: string | null = null;
+  private _loadingSince = 0;
   private _selected: number | null = null;
   private _selectionChanged = new Signal<this, IComparisonRow | null>(this);
   private _showNoise = false;

@@ -16,6 +16,7 @@ import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
 import type { DistinctNames } from './names';
 import type {
+  ICompareProgress,
   IRecordingInfo,
   IStatus,
   IStepInfo,
@@ -143,6 +144,11 @@ export class EagerLabModel {
   /** Asks the table to scroll row `i` into view (failing op, first NaN). */
   get revealRequested(): ISignal<this, number> {
     return this._revealRequested;
+  }
+
+  /** (1.4) The stage of a comparison the kernel is running, as it changes. */
+  get compareProgress(): ISignal<this, ICompareProgress> {
+    return this._compareProgress;
   }
 
   get isDisposed(): boolean {
@@ -474,6 +480,10 @@ export class EagerLabModel {
     if (sender !== this._connection) {
       return; // a stale kernel
     }
+    if (push.type === 'compare_progress') {
+      this._compareProgress.emit(push);
+      return;
+    }
     if (push.type === 'status') {
       const wasCapturing = this._kernelStatus?.capturing ?? false;
       this._kernelStatus = push;
@@ -586,6 +596,7 @@ export class EagerLabModel {
   private _recordings: IRecordingInfo[] = [];
   private _recordingsChanged = new Signal<this, void>(this);
   private _revealRequested = new Signal<this, number>(this);
+  private _compareProgress = new Signal<this, ICompareProgress>(this);
   /** The shown step's failing op or first NaN was revealed already. */
   private _revealedTarget = false;
   private _selectedTensor: number | null = null;

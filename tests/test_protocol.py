@@ -150,6 +150,23 @@ def test_example_requests_parse(name):
         assert list(request.prefix) == data["prefix"]
 
 
+def _progress_of_a_comparison(step) -> dict:
+    """The first compare_progress push a real comparison of ``step`` makes."""
+    from eager_lab.record import events
+    pushed = []
+
+    def listen(event, recording, s):
+        if event == "compare_progress" and not pushed:
+            pushed.append(protocol.compare_progress(recording, s))
+
+    events.add_listener(listen)
+    try:
+        step.compare()
+    finally:
+        events.remove_listener(listen)
+    return pushed[0]
+
+
 def test_every_example_is_checked(recording, transport):
     """One builder per example file; each built message matches the example's shape."""
     step = recording.steps[0]
@@ -169,6 +186,7 @@ def test_every_example_is_checked(recording, transport):
         "error": ask(transport, type="get_tensors", recording_id=999, step=0)[0],
         "comparison": ask(transport, type="get_comparison", recording_id=rid, step=0)[0],
         "trends": ask(transport, type="get_trends", recording_id=rid)[0],
+        "compare_progress": _progress_of_a_comparison(step),
     }
     files = {p.stem for p in EXAMPLES.glob("*.json")}
     assert files == set(built) | set(REQUESTS)

@@ -175,7 +175,7 @@ def check_reply(reply):
         assert isinstance(r["noise"], bool)
         assert r["layer"] is None or isinstance(r["layer"], str)
         assert r["origin"] is None or (type(r["origin"]) is int and 0 <= r["origin"] < len(rows))
-        if not r["diverges"]:
+        if not r["diverges"] and r["max_abs_diff"] == 0.0:   # identical: nothing to explain
             assert r["cause"] is None and r["noise"] is False
     diverging = [r for r in rows if r["diverges"]]
     assert all(isinstance(c, str) and type(n) is int for c, n in reply["causes"].items())
@@ -247,3 +247,89 @@ def test_a_step_xla_cannot_compile_is_answered_no_value(transport):
     # The graph comparison is unaffected.
     graph, _ = ask(transport, type="get_comparison", recording_id=rec.id, step=0)
     assert graph["type"] == "comparison" and graph["mode"] == "graph"
+
+
+def test_a_tensor_reply_names_its_keras_layer(transport):
+    model = keras_model()
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"))
+    step = rec.steps[0]
+    index = next(t.index for t in step.tensors if t.name and "MatMul" in t.name
+                 and not t.name.startswith("gradient_tape"))
+    reply, _ = ask(transport, type="get_tensor", recording_id=rec.id, step=0, index=index)
+    assert reply["type"] == "tensor", reply
+    assert reply["layer"] == f"{model.name}/dense (Dense)"
+    assert reply["layer"] == step.layer_of(step.tensors[index])
+
+
+def keras_model():
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_compare_progress_is_pushed_per_stage_then_done(diverging):
+    seen = []
+
+    def listen(event, recording, step):
+        if event == "compare_progress":
+            seen.append(protocol.compare_progress(recording, step))
+
+    eager_lab.record.events.add_listener(listen)
+    try:
+        diverging.steps[0].compare()
+    finally:
+        eager_lab.record.events.remove_listener(listen)
+    stages = [m["stage"] for m in seen]
+    assert stages[0].startswith("running the step as a graph") and stages[-1] is None
+    assert "comparing values" in stages
+    for m in seen:
+        json.dumps(m, allow_nan=False)
+        assert m["type"] == "compare_progress" and m["mode"] == "graph"
+        assert m["recording_id"] == diverging.id and m["step"] == 0 and m["elapsed"] >= 0
+    assert diverging.steps[0].compare_progress is None
+
+
+def test_a_tensor_reply_names_its_keras_layer(transport):
+    model = keras_model()
+    with eager_lab.capture(model) as rec:
+        model.train_on_batch(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"))
+    step = rec.steps[0]
+    index = next(t.index for t in step.tensors if t.name and "MatMul" in t.name
+                 and not t.name.startswith("gradient_tape"))
+    reply, _ = ask(transport, type="get_tensor", recording_id=rec.id, step=0, index=index)
+    assert reply["type"] == "tensor", reply
+    assert reply["layer"] == f"{model.name}/dense (Dense)"
+    assert reply["layer"] == step.layer_of(step.tensors[index])
+
+
+def keras_model():
+    import keras
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_compare_progress_is_pushed_per_stage_then_done(diverging):
+    seen = []
+
+    def listen(event, recording, step):
+        if event == "compare_progress":
+            seen.append(protocol.compare_progress(recording, step))
+
+    eager_lab.record.events.add_listener(listen)
+    try:
+        diverging.steps[0].compare()
+    finally:
+        eager_lab.record.events.remove_listener(listen)
+    stages = [m["stage"] for m in seen]
+    assert stages[0].startswith("running the step as a graph") and stages[-1] is None
+    assert "comparing values" in stages
+    for m in seen:
+        json.dumps(m, allow_nan=False)
+        assert m["type"] == "compare_progress" and m["mode"] == "graph"
+        assert m["recording_id"] == diverging.id and m["step"] == 0 and m["elapsed"] >= 0
+    assert diverging.steps[0].compare_progress is None

@@ -420,10 +420,19 @@ def fetch_code(recording, position: int, rec, step, *, latest: bool) -> str:
     return f"{base}.tensors[{rec.index}].value"
 
 
-def tensor(req: Request, rec, code: str | None, fetch: str) -> dict:
+def compare_progress(recording, step) -> dict:
+    """(1.4) Pushed at each stage of a comparison; ``stage`` null once it is done."""
+    progress = step.compare_progress or {}
+    return {"type": "compare_progress", "recording_id": recording.id, "step": step.index,
+            "mode": progress.get("mode", "graph"), "stage": progress.get("stage"),
+            "elapsed": float(progress.get("elapsed", 0.0))}
+
+
+def tensor(req: Request, rec, code: str | None, fetch: str, layer: str | None = None) -> dict:
+    """The ``tensor`` reply; (1.4) ``layer``: the Keras layer that made it, or None."""
     return {"type": "tensor", "request_id": req.request_id, "recording_id": req.recording_id,
             "step": req.step, "index": req.index, "row": row(rec), "stats": stats(rec.summary),
-            "code": code, "fetch_code": fetch, "inputs": list(rec.inputs)}
+            "code": code, "fetch_code": fetch, "inputs": list(rec.inputs), "layer": layer}
 
 
 def values(req: Request, page) -> dict:

@@ -228,6 +228,12 @@ class Transport:
     def _on_event(self, event: str, recording, step) -> None:
         if not self._live:   # nobody listening: no work in the training loop at all
             return
+        if event == "compare_progress":
+            message = protocol.compare_progress(recording, step)
+            with self._lock:
+                for c in list(self._live.values()):
+                    self._send(c, message)
+            return
         with self._lock:
             now = time.monotonic()
             wait = self._last_push + PUSH_INTERVAL - now
@@ -322,7 +328,7 @@ class Transport:
         code = rec.source.code if rec.source is not None else None
         fetch = protocol.fetch_code(recording, position, rec, step,
                                     latest=events.last is recording)
-        return protocol.tensor(request, rec, code, fetch)
+        return protocol.tensor(request, rec, code, fetch, step.layer_of(rec))
 
     def _on_get_values(self, request):
         _, _, step = self._find(request)

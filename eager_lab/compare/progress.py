@@ -47,12 +47,20 @@ class Progress:
             self._timer.cancel()
         with self._lock:
             self._finished = True
-            self.step.compare_progress = None
+            done = {"mode": self.mode, "stage": None,
+                    "elapsed": round(time.monotonic() - self.started, 1)}
             if self._display is not None:
                 what = "XLA" if self.mode == "xla" else "its graph"
                 self._display.update(_Line(f"Compared step {self.step.index} with {what} in "
                                            f"{time.monotonic() - self.started:.1f} s"))
                 self._display = None
+        owner = events.recording_of(self.step)
+        self.step.compare_progress = done
+        try:
+            if owner is not None:   # stage None: done (the reply, or the error, follows)
+                events.emit("compare_progress", owner, self.step)
+        finally:
+            self.step.compare_progress = None
 
     def _text(self) -> str:
         what = "XLA" if self.mode == "xla" else "its graph"

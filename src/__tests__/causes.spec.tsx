@@ -12,7 +12,12 @@ import { CompareRows, UNKNOWN_CAUSE } from '../model/compareRows';
 import type { IComparison, IComparisonRow } from '../protocol';
 import { supports } from '../tokens';
 import { causeLabel, rowCauseLabel, rowCauseTitle } from '../views/causeText';
-import { CompareControls, compareSummary } from '../views/compareControls';
+import {
+  CompareControls,
+  compareSummary,
+  loadingText
+} from '../views/compareControls';
+import { decodeMessage, isCompareProgress } from '../protocol/guards';
 import { CompareSection } from '../views/compareDetail';
 import { ComparisonTable } from '../views/compareTable';
 import {
@@ -632,5 +637,70 @@ describe('the detail of a row', () => {
     expect(host.querySelector('.jp-EagerLab-cause')).toBeNull();
     expect(host.textContent).toContain('diverges beyond tolerance');
     await unmount();
+  });
+});
+
+describe('comparison progress (1.4)', () => {
+  it('accepts compare_progress pushes and rejects malformed ones', () => {
+    const ok = {
+      type: 'compare_progress',
+      recording_id: 3,
+      step: 0,
+      mode: 'graph',
+      stage: 'comparing values',
+      elapsed: 4.5
+    };
+    expect(isCompareProgress(ok)).toBe(true);
+    expect(decodeMessage(ok)).not.toBeNull();
+    expect(isCompareProgress({ ...ok, stage: null })).toBe(true);
+    expect(isCompareProgress({ ...ok, mode: 'tpu' })).toBe(false);
+    expect(isCompareProgress({ ...ok, elapsed: Infinity })).toBe(false);
+    expect(isCompareProgress({ ...ok, step: -1 })).toBe(false);
+  });
+
+  it('shows the stage and the seconds waited once a load passes 2 s', () => {
+    const since = 1_000_000;
+    const text = 'Running the step as a graph…';
+    expect(loadingText(text, { stage: 'x', since }, trans, since + 1500)).toBe(
+      text
+    );
+    expect(
+      loadingText(
+        text,
+        { stage: 'comparing values', since },
+        trans,
+        since + 7200
+      )
+    ).toBe(`${text} — comparing values (7 s)`);
+    expect(loadingText(text, { stage: null, since }, trans, since + 3000)).toBe(
+      `${text} (3 s)`
+    );
+    expect(loadingText(text, null, trans, since)).toBe(text);
+  });
+
+  it('keeps the stage pushed for the step being compared, ignores others', async () => {
+    const { cmp, conn } = await setUp(READY_14, c => {
+      // The reply waits: the comparison stays loading while pushes arrive.
+      c.handlers.set('get_comparison', () => new Promise(() => undefined));
+    });
+    void cmp.setActive(true);
+    await flush();
+    expect(cmp.state.kind).toBe('loading');
+    expect(cmp.progress?.stage).toBeNull();
+    const push = (over: object) =>
+      conn.push({
+        type: 'compare_progress',
+        recording_id: 3,
+        step: 0,
+        mode: 'graph',
+        stage: 'running the step as a graph',
+        elapsed: 1,
+        ...over
+      } as any);
+    push({ step: 1, stage: 'another step' });
+    push({ mode: 'xla', stage: 'another mode' });
+    expect(cmp.progress?.stage).toBeNull();
+    push({});
+    expect(cmp.progress?.stage).toBe('running the step as a graph');
   });
 });

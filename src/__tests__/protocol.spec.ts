@@ -14,6 +14,7 @@ import {
   isError,
   isGetTensor,
   isGetTensors,
+  isCompareProgress,
   isComparison,
   isGetComparison,
   isGetTrends,
@@ -74,6 +75,7 @@ const GUARDS: Record<MessageType, (v: unknown) => boolean> = {
   comparison: isComparison,
   get_trends: isGetTrends,
   trends: isTrends,
+  compare_progress: isCompareProgress,
   error: isError
 };
 
@@ -81,7 +83,7 @@ const GUARDS: Record<MessageType, (v: unknown) => boolean> = {
 const OPTIONAL: Record<string, string[]> = {
   error: ['request_id', 'protocol_version'],
   // Added in 1.1: a 1.0 kernel (same major) leaves them out.
-  tensor: ['inputs'],
+  tensor: ['inputs', 'layer'],
   values: ['source'],
   // Added in 1.4: a 1.3 kernel leaves them out.
   comparison: [

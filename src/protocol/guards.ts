@@ -23,6 +23,7 @@ export { isSource };
 import { MAX_VALUES } from './constants';
 import { parseVersion } from './handshake';
 import type {
+  ICompareProgress,
   IComparison,
   IComparisonRow,
   IError,
@@ -256,7 +257,8 @@ export function isTensor(v: unknown): v is ITensor {
     orNull(isStats)(v.stats) &&
     orNull(isStr)(v.code) &&
     isStr(v.fetch_code) &&
-    (v.inputs === undefined || isNatArray(v.inputs))
+    (v.inputs === undefined || isNatArray(v.inputs)) &&
+    (v.layer === undefined || orNull(isStr)(v.layer))
   );
 }
 
@@ -434,6 +436,19 @@ export function isError(v: unknown): v is IError {
   );
 }
 
+export function isCompareProgress(v: unknown): v is ICompareProgress {
+  return (
+    isObj(v) &&
+    v.type === 'compare_progress' &&
+    isNat(v.recording_id) &&
+    isNat(v.step) &&
+    (v.mode === 'graph' || v.mode === 'xla') &&
+    orNull(isStr)(v.stage) &&
+    typeof v.elapsed === 'number' &&
+    Number.isFinite(v.elapsed)
+  );
+}
+
 const GUARDS: { [K in MessageType]: (v: unknown) => boolean } = {
   hello: isHello,
   welcome: isWelcome,
@@ -451,6 +466,7 @@ const GUARDS: { [K in MessageType]: (v: unknown) => boolean } = {
   comparison: isComparison,
   get_trends: isGetTrends,
   trends: isTrends,
+  compare_progress: isCompareProgress,
   error: isError
 };
 
@@ -473,5 +489,9 @@ export function decodeMessage(data: unknown): Message | null {
 
 /** Whether a decoded message is a kernel push. */
 export function isPush(msg: Message): msg is Push {
-  return msg.type === 'status' || msg.type === 'recording';
+  return (
+    msg.type === 'status' ||
+    msg.type === 'recording' ||
+    msg.type === 'compare_progress'
+  );
 }

@@ -235,6 +235,11 @@ export interface ITensor {
   fetch_code: string;
   /** (1.1) Rows `i` of the tensors the op consumed; absent from a 1.0 kernel. */
   inputs?: number[];
+  /**
+   * (1.4) The Keras layer that made it, `path/to/layer (Class)`, or null;
+   * absent from older kernels.
+   */
+  layer?: string | null;
 }
 
 /**
@@ -404,6 +409,20 @@ export interface IError {
   protocol_version?: string;
 }
 
+/**
+ * (1.4) While the kernel compares a step (seconds on a real model): the stage
+ * it is in, pushed at each stage; `stage` is null when it is done.
+ */
+export interface ICompareProgress {
+  type: 'compare_progress';
+  recording_id: number;
+  step: number;
+  mode: 'graph' | 'xla';
+  stage: string | null;
+  /** Seconds since the comparison started. */
+  elapsed: number;
+}
+
 /** Every message, discriminated on `type`. */
 export type Message =
   | IHello
@@ -423,12 +442,13 @@ export type Message =
   | IComparison
   | IGetTrends
   | ITrends
+  | ICompareProgress
   | IError;
 
 export type MessageType = Message['type'];
 
 /** Kernel pushes (no request id). */
-export type Push = IStatus | IRecording;
+export type Push = IStatus | IRecording | ICompareProgress;
 
 /** Requests and the reply type each expects. */
 export interface IReplies {

@@ -92,7 +92,7 @@ export class CompareControls {
     this._xlaView.disabled = !xla.ok && !(active && cmp.mode === 'xla');
     this._xlaView.title = xla.ok
       ? trans.__(
-          'Run this step again compiled with XLA (jit_compile) from the same starting state and compare what XLA exposes: outputs, gradients, updated variables; names the first layer XLA changes'
+          'Run this step again compiled with XLA (jit_compile) from the same starting state and compare what XLA exposes: outputs and every variable after the update; names the first layer XLA changes'
         )
       : trans.__('Cannot compare with XLA: %1', xla.why);
 
@@ -119,24 +119,40 @@ export class CompareControls {
     this.xlaLayer.hidden = !layer;
   }
 
+  /** While a comparison loads, re-render each second (seconds waited). */
+  private _tick(on: boolean): void {
+    if (on && this._timer === null) {
+      this._timer = window.setInterval(() => this._renderInfo(), 1000);
+    } else if (!on && this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
   private _renderInfo(): void {
     const trans = this._t;
     const cmp = this._cmp;
     const state = cmp.state;
     const info = this.info;
+    if (state.kind !== 'loading') {
+      this._tick(false);
+    }
     info.classList.toggle('jp-mod-error', state.kind === 'error');
     switch (state.kind) {
       case 'off':
         info.textContent = '';
         break;
-      case 'loading':
-        info.textContent =
+      case 'loading': {
+        const text =
           cmp.mode === 'xla'
             ? trans.__(
                 'Compiling the step with XLA and running it from its starting state…'
               )
             : trans.__('Running the step as a graph from its starting state…');
+        info.textContent = loadingText(text, cmp.progress, trans);
+        this._tick(true);
         break;
+      }
       case 'error':
         // The kernel's reasons already say "cannot compare step N: …".
         info.textContent = /^cannot compare/i.test(state.message)
@@ -156,6 +172,7 @@ export class CompareControls {
   private _jump: HTMLButtonElement;
   private _noise: HTMLButtonElement;
   private _t: TranslationBundle;
+  private _timer: number | null = null;
   private _xlaView: HTMLButtonElement;
 }
 
@@ -163,6 +180,28 @@ export class CompareControls {
  * The line above a loaded comparison: what was compared, how many tensors
  * differ and why, and the first real divergence with its cause.
  */
+/**
+ * The loading line: what the kernel does, then (after 2 s) its stage and the
+ * seconds waited, e.g. "… — naming the graph rewrite behind 10 differences (7 s)".
+ */
+export function loadingText(
+  text: string,
+  progress: { stage: string | null; since: number } | null,
+  trans: TranslationBundle,
+  now: number = Date.now()
+): string {
+  if (!progress) {
+    return text;
+  }
+  const seconds = Math.floor((now - progress.since) / 1000);
+  if (seconds < 2) {
+    return text;
+  }
+  return progress.stage
+    ? trans.__('%1 — %2 (%3 s)', text, progress.stage, seconds)
+    : trans.__('%1 (%2 s)', text, seconds);
+}
+
 export function compareSummary(
   cmp: Pick<
     ComparisonModel,

@@ -314,6 +314,9 @@ function TensorDetail(
             </dd>
           </>
         )}
+        {!!tensor.layer && (
+          <Field label={trans.__('Layer')} value={tensor.layer} />
+        )}
         {!!tensor.code && (
           <Field label={trans.__('Code')} value={tensor.code} code />
         )}
