@@ -46,8 +46,9 @@ def compare_step(step, tolerances: "dict[str, tuple[float, float]] | None" = Non
 
 
 def _graph_comparison(step, tolerances, progress) -> Comparison:
-    """The plain-graph comparison the XLA one needs: the kept one, else run and kept."""
-    if step.comparison is not None and step.comparison.tolerances == tolerances:
+    """The plain-graph comparison the XLA one needs: the kept one (whatever its
+    tolerances: it is read for its first real divergence), else run and kept."""
+    if step.comparison is not None:
         return step.comparison
     comparison = _compare_with_graph(step, tolerances, progress)
     _keep(step, comparison, "comparison")

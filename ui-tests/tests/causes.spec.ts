@@ -222,18 +222,28 @@ test('a planted bug: each difference with its cause, noise hidden, the real firs
   await xlaView.click();
   await expect(xlaView).toHaveAttribute('aria-pressed', 'true');
   await expect(info).toContainText('against XLA', { timeout: 120 * 1000 });
-  const layer = await kernelPrint(
-    page,
-    'print(rec.steps[0].xla_comparison.xla_layer.text)'
+  // The planted multiply differs as a plain graph too: not XLA's doing, so
+  // those XLA rows carry the graph's cause; XLA's own differences say xla.
+  const xlaTruth = JSON.parse(
+    await kernelPrint(
+      page,
+      'import json; c = rec.steps[0].xla_comparison; f = c.first_divergence; ' +
+        'g = next(r for r in c.rows if r.diverges and r.cause == "python-value"); ' +
+        'print(json.dumps({"layer": c.xla_layer.text if c.xla_layer else None, ' +
+        '"cause": f.cause, "text": f.cause_text, "graph_name": g.name, ' +
+        '"graph_text": g.cause_text}))'
+    )
   );
-  await expect(panel.locator('.jp-EagerLab-xlaLayer')).toHaveText(layer);
+  expect(xlaTruth.graph_text).toContain("not XLA's doing");
+  const xlaLayer = panel.locator('.jp-EagerLab-xlaLayer');
+  if (xlaTruth.layer) {
+    await expect(xlaLayer).toHaveText(xlaTruth.layer);
+  } else {
+    await expect(xlaLayer).toBeHidden();
+  }
   await expect(
     panel.locator('.jp-EagerLab-headerRow .jp-EagerLab-col-graph')
   ).toHaveText('XLA');
-  const xlaFirst = compareRows(page).filter({
-    has: page.locator('.jp-EagerLab-col-cause', { hasText: /^xla$/ })
-  });
-  await expect(xlaFirst.first()).toBeVisible();
   // Its eager side is a value of an eager replay: summary and values are there.
   await expect(compareRowByName(page, 'loss')).toBeVisible();
   await expect(
@@ -243,7 +253,18 @@ test('a planted bug: each difference with its cause, noise hidden, the real firs
   const selected = panel.locator(
     '.jp-EagerLab-compareRow[aria-selected="true"]'
   );
-  await expect(selected.locator('.jp-EagerLab-col-cause')).toHaveText('xla');
+  await expect(selected.locator('.jp-EagerLab-col-cause')).toHaveAttribute(
+    'title',
+    xlaTruth.text
+  );
+  await expect(selected.locator('.jp-EagerLab-col-cause')).toHaveText(
+    xlaTruth.cause === 'xla' ? 'xla' : 'python value'
+  );
+  const fromGraph = compareRowByName(page, xlaTruth.graph_name);
+  await fromGraph.scrollIntoViewIfNeeded();
+  await expect(fromGraph.locator('.jp-EagerLab-col-cause')).toHaveText(
+    'python value'
+  );
   await expect(
     view.getByRole('region', { name: 'Eager and XLA' })
   ).toContainText('Eager vs XLA');
