@@ -21,6 +21,8 @@ beyond tolerance downstream), so propagation is traced through them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..naming.layers import LayerIndex
@@ -62,7 +64,8 @@ def attribute(step, run, comparison, progress=None) -> None:
             continue
         inputs = [at.get((row.graph, name)) for name in g.inputs]
         carried = _decide(row, g, [rows[j] if j is not None else None for j in inputs],
-                          inputs, run.feeds, (at, rows, i, graph), comparison.tolerances)
+                          inputs, run.feeds, _Rows(at, rows, i, graph),
+                          comparison.tolerances)
         if carried:
             sources[i] = carried
         if row.cause == "graph-optimization":
@@ -72,6 +75,17 @@ def attribute(step, run, comparison, progress=None) -> None:
             progress(f"naming the graph rewrite behind {len(optimised)} differences")
         name_passes(run, rows, optimised)
     _propagate_noise(rows, run, sources)
+
+
+@dataclass
+class _Rows:
+    """Where a row's inputs are: (graph path, name) -> row index, the rows, the row being
+    decided (``here``) and the traced graph (its ops, for tensors that have no row)."""
+
+    at: dict
+    rows: list
+    here: int
+    graph: object
 
 
 def _differs(row) -> bool:
@@ -84,7 +98,7 @@ def _differs(row) -> bool:
                                              np.isnan(row.max_abs_diff))
 
 
-def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | None:
+def _decide(row, g, input_rows, input_at, feeds, ctx: "_Rows", tolerances) -> list | None:
     """Set the row's cause; for a propagated row, return the differing rows it carries."""
     op_type, line = g.op_type, _line(row)
     if row.eager.op_type != op_type:
@@ -98,10 +112,10 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
                           " seed it (keras.random with a SeedGenerator, or tf.random.stateless_*)")
         return
     if op_type in VARIABLE_READS:
-        written = _differing_write(g, at_rows)
+        written = _differing_write(g, ctx)
         if written is not None:
             row.cause = "propagated"
-            row.origin = _origin(written, at_rows[1][written])
+            row.origin = _origin(written, ctx.rows[written])
             row.cause_text = ("the variable read here was written earlier in the step with a "
                               "value that differs")
             return [written]
@@ -119,9 +133,9 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
     # differences: follow it up to rows with an eager twin. Only constants can be frozen.
     branches: list = []
     graph_only = [name for name, r in zip(g.inputs, input_rows) if r is None or r.eager is None]
-    carried = _carried(graph_only, row.graph, at_rows, branches) if graph_only else []
+    carried = _carried(graph_only, row.graph, ctx, branches) if graph_only else []
     differing += [k for k in carried if k not in differing]
-    flipped = next((b for b in branches if _condition_differs(b, at_rows)), None)
+    flipped = next((b for b in branches if _condition_differs(b, ctx)), None)
     if flipped is not None:
         row.cause = "control-flow"
         row.cause_text = (f"{op_type} reads the output of {flipped.name} ({flipped.type}), "
@@ -156,7 +170,7 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
         return
     if differing:
         row.cause = "propagated"
-        row.origin = _origin(differing[0], at_rows[1][differing[0]])
+        row.origin = _origin(differing[0], ctx.rows[differing[0]])
         row.cause_text = f"{op_type} computes the same from the same inputs; its inputs differ"
         return differing
     row.cause = "graph-optimization"
@@ -164,14 +178,14 @@ def _decide(row, g, input_rows, input_at, feeds, at_rows, tolerances) -> list | 
                       f"eager: a graph rewrite around it")
 
 
-def _carried(names: list, path, at_rows, branches: list, depth: int = 8) -> list:
+def _carried(names: list, path, ctx: "_Rows", branches: list, depth: int = 8) -> list:
     """Rows with an eager twin that differ, above graph-only tensors ``names``.
 
     Walks up through tensors without an eager twin (Identity, Cast, shape arithmetic, a
     cond's outputs), by the graph's ops where it has them; control-flow ops met on the way
     go into ``branches``.
     """
-    at, rows, _, graph = at_rows
+    at, rows, graph = ctx.at, ctx.rows, ctx.graph
     found, frontier, seen = [], list(names), set(names)
     for _ in range(depth):
         nxt = []
@@ -203,20 +217,20 @@ def _op_named(graph, tensor_name: str):
         return None
 
 
-def _condition_differs(op, at_rows) -> bool:
+def _condition_differs(op, ctx: "_Rows") -> bool:
     """Did a cond's condition (its first input) differ between eager and the graph?"""
-    at, rows = at_rows[0], at_rows[1]
+    at, rows = ctx.at, ctx.rows
     if not op.inputs:
         return False
     j = at.get((None, op.inputs[0].name))
     if j is not None and rows[j].eager is not None:
         return _differs(rows[j])
-    return bool(_carried([op.inputs[0].name], None, at_rows, []))
+    return bool(_carried([op.inputs[0].name], None, ctx, []))
 
 
-def _differing_write(g, at_rows) -> int | None:
+def _differing_write(g, ctx: "_Rows") -> int | None:
     """Row of a value written to the read variable earlier in the step, if it differs."""
-    at, rows, here, _ = at_rows
+    at, rows, here = ctx.at, ctx.rows, ctx.here
     op = g.op
     if op is None or not op.inputs:
         return None
