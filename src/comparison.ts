@@ -131,14 +131,10 @@ export class ComparisonModel {
     return this._xlaLayer;
   }
 
-  /**
-   * (1.4) While loading: the kernel's stage for this step and mode, and when
-   * the panel asked (ms, Date.now()), so that a view can show seconds waited.
-   */
+  /** (1.4) While loading: the kernel's stage, and when asked (Date.now()). */
   get progress(): { stage: string | null; since: number } | null {
-    return this._state.kind === 'loading'
-      ? { stage: this._stage, since: this._loadingSince }
-      : null;
+    const loading = this._state.kind === 'loading';
+    return loading ? { stage: this._stage, since: this._loadingSince } : null;
   }
 
   /** (1.4) How long the kernel took to compare, in seconds. */
