@@ -73,7 +73,7 @@ def attribute(step, run, comparison, progress=None) -> None:
     if optimised:
         if progress is not None:
             progress(f"naming the graph rewrite behind {len(optimised)} differences")
-        name_passes(run, rows, optimised)
+        name_passes(run, rows, at, optimised)
     _propagate_noise(rows, run, sources)
 
 

@@ -34,12 +34,13 @@ def pass_label(option: str) -> str:
     return option
 
 
-def name_passes(run, rows, optimised: list) -> None:
-    """Narrow each ``graph-optimization`` row in ``optimised`` to a pass where it can."""
+def name_passes(run, rows, at: dict, optimised: list) -> None:
+    """Narrow each ``graph-optimization`` row in ``optimised`` to a pass where it can.
+
+    ``at``: (graph path, name) -> index of the first row with that name.
+    """
     if run.concrete is None or not compat.can_toggle_grappler():
         return
-    at = {(r.graph, r.name): k for k, r in reversed(list(enumerate(rows)))
-          if r.in_graph and r.name is not None}
     targets = {}
     for i in optimised:
         g = run.tensors[i]
